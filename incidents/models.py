@@ -29,3 +29,421 @@ class PriorityCrimeType(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# ---------------------------------------------------------------------------
+# Geography (ONS codes). Areas are data: another partnership loads its own.
+# ---------------------------------------------------------------------------
+class Authority(models.Model):
+    """A local authority as it is now (e.g. a 2021 unitary authority)."""
+
+    code = models.CharField(max_length=9, unique=True)
+    name = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "authorities"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class District(models.Model):
+    """A pre-2021 local authority district, inside one authority."""
+
+    code = models.CharField(max_length=9, unique=True)
+    name = models.CharField(max_length=120)
+    authority = models.ForeignKey(
+        Authority, null=True, blank=True, on_delete=models.PROTECT, related_name="districts"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Ward(models.Model):
+    code = models.CharField(max_length=9, unique=True)
+    name = models.CharField(max_length=120)
+    district = models.ForeignKey(
+        District, null=True, blank=True, on_delete=models.PROTECT, related_name="wards"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Lsoa(models.Model):
+    """A Lower-layer Super Output Area with its denominators and deprivation."""
+
+    code = models.CharField(max_length=9, unique=True)
+    name = models.CharField(max_length=120)
+    district = models.ForeignKey(
+        District, null=True, blank=True, on_delete=models.PROTECT, related_name="lsoas"
+    )
+    ward = models.ForeignKey(
+        Ward, null=True, blank=True, on_delete=models.SET_NULL, related_name="lsoas"
+    )
+    population_total = models.PositiveIntegerField(null=True, blank=True)
+    population_bands = models.JSONField(
+        default=dict, blank=True, help_text="Age band → count, as the source file supplies."
+    )
+    population_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    imd_score = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True)
+    imd_rank = models.PositiveIntegerField(null=True, blank=True)
+    imd_decile = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="1 = most deprived 10% in England."
+    )
+    domain_deciles = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "LSOA"
+        verbose_name_plural = "LSOAs"
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Boundary(models.Model):
+    """A GeoJSON geometry for a map, kept apart so area queries never load it."""
+
+    class Level(models.TextChoices):
+        AUTHORITY = "authority", "Authority"
+        DISTRICT = "district", "District"
+        WARD = "ward", "Ward"
+        MSOA = "msoa", "MSOA"
+        LSOA = "lsoa", "LSOA"
+
+    level = models.CharField(max_length=10, choices=Level.choices)
+    code = models.CharField(max_length=9)
+    name = models.CharField(max_length=120, blank=True)
+    geometry = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["level", "code"], name="one_boundary_per_area")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_level_display()} {self.code}"
+
+
+# ---------------------------------------------------------------------------
+# Crime categories
+# ---------------------------------------------------------------------------
+class CrimeCategory(models.Model):
+    """A category a record is counted under (police.uk's 14, plus the partnership's own groups)."""
+
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=120, unique=True)
+    group = models.CharField(
+        max_length=120, blank=True, help_text="The partnership's offence group, e.g. 'Violence'."
+    )
+    is_sensitive = models.BooleanField(
+        default=False, help_text="Sexual offences: publish with a threshold of 10."
+    )
+    display_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["display_order", "name"]
+        verbose_name_plural = "crime categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CategoryMapping(models.Model):
+    """How one source's code or label maps to a category (e.g. police.uk 'Robbery' → robbery)."""
+
+    source_format = models.CharField(max_length=30)
+    source_code = models.CharField(max_length=200)
+    category = models.ForeignKey(CrimeCategory, on_delete=models.CASCADE, related_name="mappings")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_format", "source_code"], name="one_mapping_per_source_code"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_format}: {self.source_code} → {self.category}"
+
+
+# ---------------------------------------------------------------------------
+# Datasets and agreements
+# ---------------------------------------------------------------------------
+class Dataset(models.Model):
+    class Format(models.TextChoices):
+        POLICE_UK = "police_uk_street", "data.police.uk street-level CSV"
+        ISTV = "istv_ed", "ISTV emergency-department extract"
+        TEMPLATE = "portal_template", "Portal template (CSV or XLSX)"
+
+    class Cadence(models.TextChoices):
+        MONTHLY = "monthly", "Monthly"
+        QUARTERLY = "quarterly", "Quarterly"
+        ANNUAL = "annual", "Annual"
+        AD_HOC = "ad_hoc", "Ad hoc"
+
+    owner = models.ForeignKey(
+        "partners.Organisation", on_delete=models.PROTECT, related_name="datasets"
+    )
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    source_system = models.CharField(max_length=200, blank=True)
+    format = models.CharField(max_length=30, choices=Format.choices)
+    cadence = models.CharField(max_length=20, choices=Cadence.choices, default=Cadence.MONTHLY)
+    extraction_notes = models.TextField(blank=True)
+    column_mapping = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Source column → portal field, for this dataset's files.",
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["owner__name", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DataSharingAgreement(models.Model):
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="agreements")
+    title = models.CharField(max_length=200)
+    legal_basis = models.TextField(
+        help_text="e.g. PCSC Act 2022 s16/s17; UK GDPR Art 6(1)(e) and the Art 9/10 condition."
+    )
+    purpose = models.TextField()
+    start_date = models.DateField()
+    end_date = models.DateField()
+    retention_months = models.PositiveSmallIntegerField(help_text="How long records are kept.")
+    record_level_organisations = models.ManyToManyField(
+        "partners.Organisation",
+        blank=True,
+        related_name="record_level_agreements",
+        help_text="Organisations (besides the owner) that may see record-level rows. Others see "
+        "aggregates only.",
+    )
+    hide_coordinates = models.BooleanField(
+        default=True, help_text="Hide coordinates from organisations other than the owner."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-start_date"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+# ---------------------------------------------------------------------------
+# Uploads and records
+# ---------------------------------------------------------------------------
+class Upload(models.Model):
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        VALIDATING = "validating", "Checking"
+        VALIDATED = "validated", "Ready to import"
+        INVALID = "invalid", "Refused"
+        QUEUED = "queued", "Waiting to import"
+        IMPORTING = "importing", "Importing"
+        IMPORTED = "imported", "Imported"
+        FAILED = "failed", "Failed"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="uploads")
+    uploaded_by = models.ForeignKey(
+        "partners.User", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    original_filename = models.CharField(max_length=255)
+    file = models.FileField(upload_to="uploads/%Y/%m/", max_length=300)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size_bytes = models.BigIntegerField(default=0)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_processed = models.PositiveIntegerField(default=0)
+    rows_new = models.PositiveIntegerField(default=0)
+    rows_changed = models.PositiveIntegerField(default=0)
+    rows_unchanged = models.PositiveIntegerField(default=0)
+    rows_invalid = models.PositiveIntegerField(default=0)
+    rows_outside_area = models.PositiveIntegerField(default=0)
+    problem = models.TextField(
+        blank=True, help_text="Why the whole file was refused, in plain words."
+    )
+    first_errors = models.JSONField(default=list, blank=True)
+    error_report = models.FileField(upload_to="upload-errors/%Y/%m/", blank=True, max_length=300)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        "partners.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.original_filename} → {self.dataset}"
+
+
+class IncidentRecord(models.Model):
+    """One incident as a partner shared it. Never holds direct identifiers."""
+
+    class DatePrecision(models.TextChoices):
+        MONTH = "month", "Month"
+        DAY = "day", "Day"
+        DATETIME = "datetime", "Date and time"
+
+    class LocationType(models.TextChoices):
+        PUBLIC_PLACE = "public_place", "Public place"
+        DWELLING = "dwelling", "Dwelling"
+        LICENSED_PREMISES = "licensed_premises", "Licensed premises"
+        EDUCATION = "education", "School or college"
+        TRANSPORT = "transport", "Transport"
+        RETAIL = "retail", "Shop or retail"
+        WORKPLACE = "workplace", "Workplace"
+        OTHER = "other", "Other"
+        UNKNOWN = "unknown", "Unknown"
+
+    class Weapon(models.TextChoices):
+        KNIFE = "knife", "Knife or sharp instrument"
+        FIREARM = "firearm", "Firearm"
+        OTHER = "other", "Other weapon"
+        NONE = "none", "No weapon"
+        UNKNOWN = "unknown", "Unknown"
+
+    class AgeBand(models.TextChoices):
+        UNDER_10 = "0-9", "0 to 9"
+        TEN_17 = "10-17", "10 to 17"
+        EIGHTEEN_24 = "18-24", "18 to 24"
+        TWENTYFIVE_34 = "25-34", "25 to 34"
+        THIRTYFIVE_44 = "35-44", "35 to 44"
+        FORTYFIVE_54 = "45-54", "45 to 54"
+        FIFTYFIVE_64 = "55-64", "55 to 64"
+        SIXTYFIVE_PLUS = "65+", "65 and over"
+        UNKNOWN = "unknown", "Unknown"
+
+    class Sex(models.TextChoices):
+        FEMALE = "female", "Female"
+        MALE = "male", "Male"
+        OTHER = "other", "Other"
+        UNKNOWN = "unknown", "Unknown"
+
+    class Injury(models.TextChoices):
+        NONE = "none", "None"
+        MINOR = "minor", "Minor"
+        MODERATE = "moderate", "Moderate"
+        SERIOUS = "serious", "Serious"
+        FATAL = "fatal", "Fatal"
+        UNKNOWN = "unknown", "Unknown"
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="records")
+    source_ref = models.CharField(max_length=100)
+    occurred_on = models.DateField(help_text="First day of the month when only the month is known.")
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    date_precision = models.CharField(max_length=10, choices=DatePrecision.choices)
+    category = models.ForeignKey(
+        CrimeCategory, null=True, blank=True, on_delete=models.PROTECT, related_name="records"
+    )
+    priorities = models.ManyToManyField(
+        PriorityCrimeType, through="RecordPriority", blank=True, related_name="records"
+    )
+    lsoa = models.ForeignKey(
+        Lsoa, null=True, blank=True, on_delete=models.PROTECT, related_name="records"
+    )
+    outside_area = models.BooleanField(
+        default=False, help_text="The LSOA lies outside the partnership area."
+    )
+    location_text = models.CharField(max_length=255, blank=True)
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    location_type = models.CharField(
+        max_length=20, choices=LocationType.choices, default=LocationType.UNKNOWN
+    )
+    weapon = models.CharField(max_length=10, choices=Weapon.choices, default=Weapon.UNKNOWN)
+    domestic_abuse = models.BooleanField(null=True, blank=True)
+    alcohol_involved = models.BooleanField(null=True, blank=True)
+    exploitation = models.BooleanField(
+        null=True, blank=True, help_text="Exploitation or drug-supply (county lines) flag."
+    )
+    victim_age_band = models.CharField(
+        max_length=10, choices=AgeBand.choices, default=AgeBand.UNKNOWN
+    )
+    victim_sex = models.CharField(max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
+    suspect_age_band = models.CharField(
+        max_length=10, choices=AgeBand.choices, default=AgeBand.UNKNOWN
+    )
+    suspect_sex = models.CharField(max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
+    injury_severity = models.CharField(
+        max_length=10, choices=Injury.choices, default=Injury.UNKNOWN
+    )
+    outcome = models.CharField(max_length=200, blank=True)
+    offence_code = models.CharField(max_length=40, blank=True)
+    row_hash = models.CharField(
+        max_length=40, help_text="Hash of the imported values; detects changes."
+    )
+    upload = models.ForeignKey(
+        Upload,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="records",
+        help_text="The upload that last wrote it.",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dataset", "source_ref"], name="one_record_per_source_ref"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["dataset", "occurred_on"]),
+            models.Index(fields=["category", "occurred_on"]),
+            models.Index(fields=["lsoa", "occurred_on"]),
+            models.Index(fields=["upload"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset.slug}:{self.source_ref}"
+
+
+class RecordPriority(models.Model):
+    record = models.ForeignKey(IncidentRecord, on_delete=models.CASCADE)
+    priority = models.ForeignKey(PriorityCrimeType, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["record", "priority"], name="one_flag_per_priority")
+        ]
+        indexes = [models.Index(fields=["priority", "record"])]
+
+    def __str__(self) -> str:
+        return f"{self.record_id} counts towards {self.priority_id}"
+
+
+class RecordVersion(models.Model):
+    """What a record looked like before an upload changed it, so the upload can be withdrawn."""
+
+    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="versions")
+    record = models.ForeignKey(
+        IncidentRecord, null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created = models.BooleanField(help_text="True when the upload created the record.")
+    previous = models.JSONField(null=True, blank=True, help_text="Field values before the change.")
+
+    class Meta:
+        indexes = [models.Index(fields=["upload", "created"])]
+
+    def __str__(self) -> str:
+        action = "created" if self.created else "changed"
+        return f"upload {self.upload_id} {action} {self.record_id}"
