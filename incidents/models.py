@@ -89,6 +89,11 @@ class Lsoa(models.Model):
     ward = models.ForeignKey(
         Ward, null=True, blank=True, on_delete=models.SET_NULL, related_name="lsoas"
     )
+    in_area = models.BooleanField(
+        default=True,
+        help_text="Inside the partnership area. LSOAs outside it are kept so that records there "
+        "are recognised (and marked outside the area) rather than refused as unknown codes.",
+    )
     population_total = models.PositiveIntegerField(null=True, blank=True)
     population_bands = models.JSONField(
         default=dict, blank=True, help_text="Age band → count, as the source file supplies."

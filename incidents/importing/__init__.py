@@ -1,0 +1,1 @@
+"""The import pipeline: parse, validate, stage and upsert partner files, all or nothing."""

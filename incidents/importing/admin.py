@@ -1,0 +1,1 @@
+"""Admin for uploads (registered through incidents/admin.py)."""

@@ -1,0 +1,1 @@
+"""Celery tasks of the import pipeline (registered through incidents/tasks.py)."""
