@@ -53,6 +53,18 @@ class InvitationAdminForm(forms.ModelForm):
 
     role = forms.ChoiceField(choices=Membership.Role.choices)
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        email, organisation = cleaned.get("email"), cleaned.get("organisation")
+        if email and organisation:
+            if Membership.objects.filter(
+                user__email__iexact=email, organisation=organisation
+            ).exists():
+                self.add_error("email", "This person is already a member of that organisation.")
+            if not organisation.is_active:
+                self.add_error("organisation", "This organisation is no longer active.")
+        return cleaned
+
 
 class LoginForm(GovukFormMixin, allauth_forms.LoginForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -151,3 +151,14 @@ def Client_():  # noqa: N802 - a fresh browser, as a second person would have
     from django.test import Client
 
     return Client()
+
+
+@pytest.mark.django_db
+def test_admin_refuses_to_invite_an_existing_member(staff_client, alice, org_a):
+    response = staff_client.post(
+        reverse("admin:partners_invitation_add"),
+        {"email": alice.email, "organisation": org_a.pk, "role": "viewer"},
+    )
+    assert response.status_code == 200
+    assert "already a member" in response.content.decode()
+    assert not Invitation.objects.exists()
