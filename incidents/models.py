@@ -181,6 +181,34 @@ class CategoryMapping(models.Model):
         return f"{self.source_format}: {self.source_code} → {self.category}"
 
 
+class FieldValueMapping(models.Model):
+    """How one source's value for a coded field maps to the portal's value.
+
+    For example ISTV assault method "Knife" → weapon "knife", or assault location "Pub" →
+    location type "licensed_premises". Loaded by ``load_crime_categories``; editable by staff.
+    """
+
+    class Field(models.TextChoices):
+        WEAPON = "weapon", "Weapon"
+        LOCATION_TYPE = "location_type", "Location type"
+
+    source_format = models.CharField(max_length=30)
+    field = models.CharField(max_length=20, choices=Field.choices)
+    source_value = models.CharField(max_length=200)
+    value = models.CharField(max_length=30)
+
+    class Meta:
+        ordering = ["source_format", "field", "source_value"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_format", "field", "source_value"], name="one_value_mapping"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_format} {self.field}: {self.source_value} → {self.value}"
+
+
 # ---------------------------------------------------------------------------
 # Datasets and agreements
 # ---------------------------------------------------------------------------
@@ -416,10 +444,68 @@ class IncidentRecord(models.Model):
             models.Index(fields=["category", "occurred_on"]),
             models.Index(fields=["lsoa", "occurred_on"]),
             models.Index(fields=["upload"]),
+            # The aggregates page groups one dataset's records by month × category and by area.
+            models.Index(fields=["dataset", "category", "occurred_on"]),
+            models.Index(fields=["dataset", "lsoa"]),
         ]
 
     def __str__(self) -> str:
         return f"{self.dataset.slug}:{self.source_ref}"
+
+
+class PriorityRule(models.Model):
+    """One way a record can count towards a priority; a priority matches if any rule matches.
+
+    Within a rule every criterion that is filled in must hold (empty = no constraint). A rule
+    with no criterion at all matches nothing (it would otherwise sweep in every record).
+    The night window starts on each listed ISO weekday (1 = Monday … 7 = Sunday) at
+    ``window_start`` and, when ``window_end`` is earlier, runs past midnight into the next day;
+    it needs a record's time, so month- or day-precision records never match it.
+    """
+
+    class AgeApplies(models.TextChoices):
+        VICTIM_OR_SUSPECT = "either", "Victim or suspect"
+        VICTIM = "victim", "Victim"
+        SUSPECT = "suspect", "Suspect"
+
+    priority = models.ForeignKey(PriorityCrimeType, on_delete=models.CASCADE, related_name="rules")
+    name = models.CharField(max_length=200, help_text="Plain-English summary of the rule.")
+    notes = models.TextField(blank=True, help_text="Caveats, e.g. how coarse source data maps.")
+    is_active = models.BooleanField(default=True)
+    categories = models.ManyToManyField(
+        CrimeCategory, blank=True, related_name="priority_rules", help_text="Any of these."
+    )
+    weapons = models.JSONField(
+        default=list, blank=True, help_text='Any of these weapon codes, e.g. ["knife"].'
+    )
+    age_bands = models.JSONField(
+        default=list, blank=True, help_text='Any of these age bands, e.g. ["0-9", "10-17"].'
+    )
+    age_applies_to = models.CharField(
+        max_length=10, choices=AgeApplies.choices, default=AgeApplies.VICTIM_OR_SUSPECT
+    )
+    requires_domestic_abuse = models.BooleanField(default=False)
+    requires_exploitation = models.BooleanField(default=False)
+    requires_alcohol = models.BooleanField(default=False)
+    location_types = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Any of these location types, e.g. ["licensed_premises"].',
+    )
+    window_days = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="ISO weekdays on which the time window starts (5 = Friday, 6 = Saturday).",
+    )
+    window_start = models.TimeField(null=True, blank=True)
+    window_end = models.TimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["priority__display_order", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.priority}: {self.name}"
 
 
 class RecordPriority(models.Model):
