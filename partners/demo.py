@@ -118,7 +118,7 @@ def seed(*, stdout: Any) -> None:
                 user=user, organisation=organisation, defaults={"role": role}
             )
     opfcc = Organisation.objects.get(slug="opfcc")
-    staff = _user(STAFF_EMAIL, "Partnership Officer", is_staff=True)
+    staff = _user(STAFF_EMAIL, "Priya Shah", is_staff=True)
     Membership.objects.get_or_create(
         user=staff, organisation=opfcc, defaults={"role": "partner_lead"}
     )

@@ -51,7 +51,11 @@ class InvitationAdminForm(forms.ModelForm):
         model = Invitation
         fields = ["email", "full_name", "organisation", "role"]
 
-    role = forms.ChoiceField(choices=Membership.Role.choices)
+    role = forms.ChoiceField(
+        choices=Membership.Role.choices,
+        help_text="Saving sends the person an e-mail with a single-use link to set their password. "
+        "The link expires after the number of days in INVITATION_VALID_DAYS (7 by default).",
+    )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

@@ -26,6 +26,18 @@ def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in a shared cache (Redis in CI): no test inherits another's."""
+    from django.core.cache import cache
+
+    try:
+        cache.clear()
+    except Exception:  # noqa: BLE001 - the DB cache table may not exist for tests without db access
+        pass
+    yield
+
+
 @pytest.fixture
 def shared_data() -> Path:
     """The real public files beside the checkout; tests skip only when the folder is absent."""
