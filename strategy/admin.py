@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from import_export.admin import ExportMixin
@@ -27,6 +28,9 @@ from .models import (
     Theme,
 )
 from .resources import ActionResource
+
+# Links typed without a scheme are read as https (the Django 6 default).
+URL_AS_HTTPS = {models.URLField: {"assume_scheme": "https"}}
 
 
 class LocalDefinitionInline(admin.StackedInline):
@@ -81,6 +85,7 @@ class StrategyAdmin(admin.ModelAdmin):
         ProtectiveFactorInline,
     ]
     actions = ["publish", "withdraw"]
+    formfield_overrides = URL_AS_HTTPS
 
     @admin.display(description="Period")
     def period_label(self, obj: Strategy) -> str:
@@ -181,6 +186,7 @@ class ActionAdmin(ExportMixin, admin.ModelAdmin):
     filter_horizontal = ("priorities", "drivers", "protective_factors", "supporting_organisations")
     date_hierarchy = "due_date"
     inlines = [MilestoneInline, ProgressUpdateInline]
+    formfield_overrides = URL_AS_HTTPS
     fieldsets = (
         (None, {"fields": ("theme", "reference", "title", "description", "is_public")}),
         (

@@ -64,7 +64,10 @@ class ProgressUpdateForm(GovukForm):
         choices=ActionStatus.choices,
         widget=forms.RadioSelect,
         label="How is the action going?",
-        error_messages={"required": "Select how the action is going"},
+        error_messages={
+            "required": "Select how the action is going",
+            "invalid_choice": "Select how the action is going from the list",
+        },
     )
     narrative = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 6}),
