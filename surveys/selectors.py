@@ -1,0 +1,411 @@
+"""Reads for the resident journey, the public pages and the results screens.
+
+Every function runs a fixed number of queries whatever the number of questions, options or
+responses: counts are aggregated in SQL, structures are prefetched.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db.models import Avg, Count, Max, Min, Prefetch, Q, QuerySet
+from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
+from django.utils import timezone
+
+from core.disclosure import SENSITIVE, STANDARD, SUPPRESSED, DisclosureRule, suppress_series
+from partners.selectors import user_roles
+
+from .models import (
+    Answer,
+    Choice,
+    EngagementEvent,
+    Question,
+    Response,
+    SupportContact,
+    Survey,
+    SurveyPage,
+    Theme,
+)
+from .routing import Structure
+
+LONDON = zoneinfo.ZoneInfo("Europe/London")
+
+# -- public pages -----------------------------------------------------------------------------
+
+
+def surveys_public_by_status(now: datetime | None = None) -> dict[str, list[Survey]]:
+    """Published surveys grouped as open, forthcoming and closed (newest closed first)."""
+    now = now or timezone.now()
+    grouped: dict[str, list[Survey]] = {"open": [], "forthcoming": [], "closed": []}
+    for survey in Survey.objects.filter(is_published=True).order_by("closes_at", "title"):
+        grouped[survey.status(now)].append(survey)
+    grouped["closed"].reverse()
+    return grouped
+
+
+def survey_for_resident(slug: str) -> Survey | None:
+    """A survey with its pages, questions and options loaded in three further queries."""
+    questions = Question.objects.order_by("position", "pk").prefetch_related(
+        Prefetch("choices", queryset=Choice.objects.order_by("position", "pk"))
+    )
+    return (
+        Survey.objects.filter(slug=slug)
+        .prefetch_related(
+            Prefetch(
+                "pages",
+                queryset=SurveyPage.objects.order_by("position").prefetch_related(
+                    Prefetch("questions", queryset=questions)
+                ),
+            )
+        )
+        .first()
+    )
+
+
+def survey_structure(slug: str) -> Structure | None:
+    """The survey's pages and questions ready for routing, or None."""
+    survey = survey_for_resident(slug)
+    return Structure.of(survey) if survey is not None else None
+
+
+def survey_has_responses(survey: Survey) -> bool:
+    """Whether anyone has answered (after which questions' meaning is fixed)."""
+    return survey.responses.exists()
+
+
+def support_contacts() -> QuerySet[SupportContact]:
+    """Support services shown to residents, in order."""
+    return SupportContact.objects.filter(is_active=True).order_by("position", "name")
+
+
+def events_public(now: datetime | None = None) -> dict[str, list[EngagementEvent]]:
+    """Published events: upcoming (soonest first) and past (most recent first)."""
+    now = now or timezone.now()
+    events = list(EngagementEvent.objects.filter(is_published=True).order_by("starts_at"))
+    upcoming = [e for e in events if (e.ends_at or e.starts_at) >= now]
+    past = [e for e in events if (e.ends_at or e.starts_at) < now]
+    past.reverse()
+    return {"upcoming": upcoming, "past": past}
+
+
+# -- who may read results ---------------------------------------------------------------------
+
+FULL = "full"
+AGGREGATE = "aggregate"
+NONE = "none"
+
+
+def results_access(user: Any) -> str:
+    """'full' (staff, analysts: free text, tagging, response-level exports), 'aggregate'
+    (partner leads and viewers: counts, charts, suppressed exports) or 'none'."""
+    if not getattr(user, "is_authenticated", False):
+        return NONE
+    if user.is_staff:
+        return FULL
+    roles = user_roles(user)
+    if "analyst" in roles:
+        return FULL
+    if roles:
+        return AGGREGATE
+    return NONE
+
+
+def surveys_for_results(user: Any) -> QuerySet[Survey]:
+    """Surveys whose results the person may read, with response counts."""
+    surveys = Survey.objects.annotate(response_count=Count("responses")).order_by("-opens_at")
+    if getattr(user, "is_staff", False):
+        return surveys
+    return surveys.filter(is_published=True, opens_at__lte=timezone.now())
+
+
+def survey_for_results(user: Any, slug: str) -> Survey | None:
+    """One survey whose results the person may read, or None."""
+    return surveys_for_results(user).filter(slug=slug).first()
+
+
+# -- results ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnswerFilter:
+    question: Question
+    value: str
+    label: str
+
+    @property
+    def param(self) -> str:
+        return f"{self.question.key}:{self.value}"
+
+
+def answer_filters(structure: Structure, raw: list[str]) -> list[AnswerFilter]:
+    """Parse 'question-key:choice-value' filters; unknown ones are ignored."""
+    by_key = {q.key: q for q in structure.questions if q.is_choice}
+    filters: list[AnswerFilter] = []
+    for item in raw[:5]:
+        key, _sep, value = item.partition(":")
+        question = by_key.get(key)
+        if question is None:
+            continue
+        labels = {c.value: c.label for c in question.choices.all()}
+        if question.allow_other:
+            labels["other"] = "Other"
+        if value in labels:
+            filters.append(AnswerFilter(question=question, value=value, label=labels[value]))
+    return filters
+
+
+def responses_filtered(survey: Survey, filters: list[AnswerFilter]) -> QuerySet[Response]:
+    """The survey's responses that gave every filtered answer (one SQL query when evaluated)."""
+    responses = Response.objects.filter(survey=survey)
+    for f in filters:
+        match = Q(question=f.question) & (
+            Q(is_other=True) if f.value == "other" else Q(choice__value=f.value)
+        )
+        responses = responses.filter(pk__in=Answer.objects.filter(match).values("response_id"))
+    return responses
+
+
+@dataclass
+class Row:
+    label: str
+    count: int
+    shown: int | str = 0
+    percent: float | None = None
+    key: str = ""
+
+
+@dataclass
+class QuestionResult:
+    question: Question
+    answered: int = 0
+    answered_shown: int | str = 0
+    rows: list[Row] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def max_percent(self) -> float:
+        return max((r.percent or 0 for r in self.rows), default=0)
+
+
+def disclosure_rule(survey: Survey) -> DisclosureRule:
+    """The small-number rule for the survey's published figures."""
+    return SENSITIVE if survey.is_sensitive else STANDARD
+
+
+def _finish_rows(result: QuestionResult, rule: DisclosureRule | None) -> None:
+    if rule is None:
+        result.answered_shown = result.answered
+        for row in result.rows:
+            row.shown = row.count
+            row.percent = 100 * row.count / result.answered if result.answered else None
+        return
+    shown = suppress_series([r.count for r in result.rows], rule)
+    answered = suppress_series([result.answered], rule)[0]
+    result.answered_shown = answered
+    for row, cell in zip(result.rows, shown, strict=True):
+        row.shown = cell
+        if cell == SUPPRESSED or answered == SUPPRESSED or not answered:
+            row.percent = None
+        else:
+            row.percent = 100 * int(cell) / int(answered)
+
+
+def question_results(
+    structure: Structure, responses: QuerySet[Response], rule: DisclosureRule | None = None
+) -> list[QuestionResult]:
+    """Per-question counts and percentages of those who answered; suppressed when rule is set."""
+    answers = Answer.objects.filter(response__in=responses)
+    answered = dict(
+        answers.values_list("question_id").annotate(n=Count("response_id", distinct=True))
+    )
+    by_choice: dict[tuple[int, int | None, bool], int] = {
+        (q, c, o): n
+        for q, c, o, n in answers.filter(Q(choice__isnull=False) | Q(is_other=True))
+        .values_list("question_id", "choice_id", "is_other")
+        .annotate(n=Count("id"))
+    }
+    numbers = {
+        row["question_id"]: row
+        for row in answers.filter(number__isnull=False)
+        .values("question_id")
+        .annotate(low=Min("number"), high=Max("number"), mean=Avg("number"))
+    }
+    by_month: dict[int, list[tuple[date, int]]] = defaultdict(list)
+    for question_id, month, n in (
+        answers.filter(date__isnull=False)
+        .annotate(m=TruncMonth("date"))
+        .values_list("question_id", "m")
+        .annotate(n=Count("id"))
+        .order_by("question_id", "m")
+    ):
+        by_month[question_id].append((month, n))
+    districts: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for question_id, text, n in (
+        answers.filter(question__kind=Question.Kind.POSTCODE_DISTRICT)
+        .values_list("question_id", "text")
+        .annotate(n=Count("id"))
+        .order_by("question_id", "text")
+    ):
+        districts[question_id].append((text, n))
+
+    results: list[QuestionResult] = []
+    for question in structure.questions:
+        result = QuestionResult(question=question, answered=answered.get(question.pk, 0))
+        if question.is_choice:
+            for choice in question.choices.all():
+                count = by_choice.get((question.pk, choice.pk, False), 0)
+                result.rows.append(Row(label=choice.label, count=count, key=choice.value))
+            if question.allow_other:
+                count = by_choice.get((question.pk, None, True), 0)
+                result.rows.append(Row(label="Other", count=count, key="other"))
+        elif question.kind in (Question.Kind.DATE, Question.Kind.MONTH):
+            result.rows = [
+                Row(label=f"{m:%B %Y}", count=n) for m, n in by_month.get(question.pk, [])
+            ]
+        elif question.kind == Question.Kind.POSTCODE_DISTRICT:
+            result.rows = [Row(label=t, count=n) for t, n in districts.get(question.pk, [])]
+        elif question.kind == Question.Kind.NUMBER and question.pk in numbers:
+            row = numbers[question.pk]
+            result.summary = {"low": row["low"], "high": row["high"], "mean": row["mean"]}
+        _finish_rows(result, rule)
+        if question.kind == Question.Kind.SCALE and rule is None and result.answered:
+            points = [(i, r.count) for i, r in enumerate(result.rows, start=1)]
+            result.summary["mean_point"] = sum(i * n for i, n in points) / result.answered
+        results.append(result)
+    return results
+
+
+@dataclass
+class CrossTab:
+    rows_question: Question
+    cols_question: Question
+    col_labels: list[str]
+    lines: list[tuple[str, list[int | str], int | str]]
+    col_totals: list[int | str]
+
+
+def _options(question: Question) -> list[tuple[tuple[int | None, bool], str]]:
+    options = [((c.pk, False), c.label) for c in question.choices.all()]
+    if question.allow_other:
+        options.append(((None, True), "Other"))
+    return options
+
+
+def crosstab(
+    rows_question: Question,
+    cols_question: Question,
+    responses: QuerySet[Response],
+    rule: DisclosureRule | None = None,
+) -> CrossTab:
+    """Respondents by their answers to two choice questions (one SQL query)."""
+    pairs = (
+        Answer.objects.filter(
+            response__in=responses,
+            question=rows_question,
+            response__answers__question=cols_question,
+        )
+        .filter(Q(choice__isnull=False) | Q(is_other=True))
+        .filter(Q(response__answers__choice__isnull=False) | Q(response__answers__is_other=True))
+        .values_list(
+            "choice_id", "is_other", "response__answers__choice_id", "response__answers__is_other"
+        )
+        .annotate(n=Count("response_id", distinct=True))
+    )
+    counts = {((a, b), (c, d)): n for a, b, c, d, n in pairs}
+    row_options = _options(rows_question)
+    col_options = _options(cols_question)
+    matrix = [[counts.get((r, c), 0) for c, _l in col_options] for r, _l in row_options]
+    from core.disclosure import suppress_table
+
+    shown = suppress_table(matrix, rule) if rule is not None else matrix
+    lines = []
+    for (_key, label), raw, cells in zip(row_options, matrix, shown, strict=True):
+        total: int | str = sum(raw)
+        if rule is not None:
+            total = suppress_series([sum(raw)], rule)[0]
+        lines.append((label, list(cells), total))
+    col_totals: list[int | str] = [sum(col) for col in zip(*matrix, strict=False)] or [
+        0 for _ in col_options
+    ]
+    if rule is not None:
+        col_totals = [suppress_series([t], rule)[0] for t in col_totals]  # type: ignore[list-item]
+    return CrossTab(
+        rows_question=rows_question,
+        cols_question=cols_question,
+        col_labels=[label for _k, label in col_options],
+        lines=lines,
+        col_totals=col_totals,
+    )
+
+
+def responses_over_time(
+    survey: Survey, responses: QuerySet[Response]
+) -> tuple[str, list[tuple[date, int]]]:
+    """Responses per day (or per week for long surveys), London days, with no gaps."""
+    span = survey.closes_at - survey.opens_at
+    unit = "day" if span <= timedelta(days=62) else "week"
+    trunc = TruncDate if unit == "day" else TruncWeek
+    counted = dict(
+        responses.annotate(period=trunc("submitted_at", tzinfo=LONDON))
+        .values_list("period")
+        .annotate(n=Count("id"))
+        .order_by("period")
+    )
+    counted = {(p.date() if isinstance(p, datetime) else p): n for p, n in counted.items()}
+    if not counted:
+        return unit, []
+    start, end = min(counted), max(counted)
+    step = timedelta(days=1 if unit == "day" else 7)
+    series: list[tuple[date, int]] = []
+    current = start
+    while current <= end:
+        series.append((current, counted.get(current, 0)))
+        current += step
+    return unit, series
+
+
+def free_text_questions(structure: Structure) -> list[Question]:
+    """Questions with free-text answers: text questions and those with 'other, please specify'."""
+    return [q for q in structure.questions if q.is_text or q.allow_other]
+
+
+def free_text_answers(
+    question: Question, responses: QuerySet[Response], *, search: str = "", theme_id: int | None
+) -> QuerySet[Answer]:
+    """Free-text answers to one question, newest first, with their themes."""
+    answers = (
+        Answer.objects.filter(response__in=responses, question=question)
+        .exclude(text="")
+        .select_related("response")
+        .prefetch_related("themes")
+        .order_by("-response__submitted_at", "-pk")
+    )
+    if question.is_choice:
+        answers = answers.filter(is_other=True)
+    if search:
+        answers = answers.filter(text__icontains=search)
+    if theme_id:
+        answers = answers.filter(themes__id=theme_id)
+    return answers
+
+
+def themes_for(survey: Survey) -> QuerySet[Theme]:
+    """The survey's themes, with how many answers carry each."""
+    return Theme.objects.filter(survey=survey).annotate(n=Count("answers")).order_by("name")
+
+
+def public_outcome_results(structure: Structure) -> list[QuestionResult]:
+    """Suppressed figures for the questions marked for publication (never free text)."""
+    survey = structure.survey
+    published = [q for q in structure.questions if q.publish_results and q.is_choice]
+    if not published:
+        return []
+    results = question_results(
+        structure, Response.objects.filter(survey=survey), disclosure_rule(survey)
+    )
+    wanted = {q.pk for q in published}
+    return [r for r in results if r.question.pk in wanted]
