@@ -295,3 +295,10 @@ ACCOUNT_FORMS = {
     "reset_password_from_key": "partners.forms.ResetPasswordKeyForm",
     "change_password": "partners.forms.ChangePasswordForm",
 }
+# Surveys: submissions per resident address per window (held only in the cache), the fewest
+# seconds between starting and submitting, and the request header holding the resident's
+# address (HTTP_X_FORWARDED_FOR behind a proxy that sets it; REMOTE_ADDR otherwise).
+SURVEY_RATE_LIMIT: int = env.int("SURVEY_RATE_LIMIT", default=20)
+SURVEY_RATE_LIMIT_WINDOW_SECONDS: int = env.int("SURVEY_RATE_LIMIT_WINDOW_SECONDS", default=3600)
+SURVEY_MIN_COMPLETION_SECONDS: int = env.int("SURVEY_MIN_COMPLETION_SECONDS", default=10)
+SURVEY_CLIENT_IP_HEADER: str = env.str("SURVEY_CLIENT_IP_HEADER", default="REMOTE_ADDR")
