@@ -1,0 +1,589 @@
+"""Load geography, deprivation and population from ONS / MHCLG files (areas are data).
+
+Files are recognised by their columns (CSV) or properties (GeoJSON), not their names:
+
+- IoD2019 convenience table: LSOA, district (2019), unitary authority (2021), IMD score, rank,
+  decile and population columns → authorities, districts, in-area LSOAs;
+- IoD2019 File 1 (IMD rank and decile), File 2 (domain ranks and deciles), File 6 (population
+  denominators) → in-area LSOAs and their districts;
+- the England-wide LSOA list (``LSOA11CD, IMD_2019_decile, IMD_2019_score``) → every other English
+  LSOA, kept with ``in_area=False`` so records there are recognised as outside the area;
+- GeoJSON boundaries of LSOAs, MSOAs, wards (with their district) and districts → ``Boundary``
+  rows; each LSOA is placed in the ward that contains its centroid (best effort: a ring-casting
+  point-in-polygon test, because ward and LSOA boundaries are not nested).
+
+There is no authority polygon in the ONS files we read: a map of authorities dissolves districts.
+Everything is parsed before anything is written, and the whole load is one transaction, so a
+wrong file changes nothing. A second run with the same files changes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+
+from core.services import audit_record
+
+from .models import Authority, Boundary, District, Lsoa, Ward
+
+Point = tuple[float, float]
+Ring = list[Point]
+
+
+class GeographyFileError(ValueError):
+    """A file that cannot be loaded; the message names the file and says why."""
+
+
+# ---------------------------------------------------------------------------
+# Recognising files
+# ---------------------------------------------------------------------------
+LSOA_CODE = ("LSOA code (2011)", "LSOA11CD", "LSOA21CD", "lsoa11cd")
+LSOA_NAME = ("LSOA name (2011)", "LSOA11NM", "LSOA21NM")
+DISTRICT_CODE = ("Local Authority District code (2019)", "LAD19CD", "LAD11CD")
+DISTRICT_NAME = ("Local Authority District name (2019)", "LAD19NM", "LAD11NM")
+AUTHORITY_CODE = ("Unitary authority code (2021)", "UTLA21CD", "LAD21CD")
+AUTHORITY_NAME = ("Unitary authority name (2021)", "UTLA21NM", "LAD21NM")
+IMD_SCORE = ("Index of Multiple Deprivation (IMD) Score", "IMD_2019_score")
+IMD_RANK = "Index of Multiple Deprivation (IMD) Rank"
+IMD_DECILE = ("Index of Multiple Deprivation (IMD) Decile", "IMD_2019_decile")
+POPULATION_TOTAL = "Total population"
+POPULATION_BANDS = {
+    "Dependent Children aged 0-15": "0-15",
+    "Population aged 16-59": "16-59",
+    "Older population aged 60 and over": "60+",
+    "Working age population 18-59/64": "working age 18-59/64",
+}
+CODE_PATTERN = re.compile(r"^[EWSN]\d{8}$")
+CSV_KINDS = {
+    "imd_table": "IoD2019 LSOA table (IMD score, rank, decile, authority, population)",
+    "imd_file1": "IoD2019 File 1 (IMD rank and decile)",
+    "imd_file2": "IoD2019 File 2 (domains of deprivation)",
+    "population": "IoD2019 File 6 (population denominators)",
+    "england_imd": "England LSOA list (LSOA11CD, IMD_2019_decile, IMD_2019_score)",
+}
+BOUNDARY_KINDS = {
+    "lsoa": "LSOA boundaries",
+    "msoa": "MSOA boundaries",
+    "ward": "ward boundaries",
+    "district": "district boundaries",
+}
+
+
+def _column(header: list[str], names: Iterable[str], *, prefix: bool = False) -> str | None:
+    for name in names:
+        for column in header:
+            if column == name or (prefix and column.startswith(name)):
+                return column
+    return None
+
+
+def _csv_kind(header: list[str]) -> str | None:
+    has_lsoa = _column(header, LSOA_CODE) is not None
+    if not has_lsoa:
+        return None
+    rank = _column(header, (IMD_RANK,), prefix=True)
+    decile = _column(header, IMD_DECILE, prefix=True)
+    score = _column(header, IMD_SCORE, prefix=True)
+    population = _column(header, (POPULATION_TOTAL,), prefix=True)
+    domains = any(c.startswith("Income Decile") for c in header)
+    if domains and rank and decile:
+        return "imd_file2"
+    if score and rank and decile and _column(header, AUTHORITY_CODE):
+        return "imd_table"
+    if rank and decile:
+        return "imd_file1"
+    if population and not decile:
+        return "population"
+    if set(header) >= {"LSOA11CD", "IMD_2019_decile", "IMD_2019_score"}:
+        return "england_imd"
+    return None
+
+
+def _boundary_kind(properties: dict[str, Any]) -> tuple[str, str, str] | None:
+    """(level, code property, name property) for a GeoJSON feature's properties."""
+    keys = list(properties)
+    for level, pattern in (
+        ("lsoa", r"^LSOA\d\dCD$"),
+        ("msoa", r"^MSOA\d\dCD$"),
+        ("ward", r"^WD\d\dCD$"),
+        ("district", r"^LAD\d\dCD$"),
+    ):
+        code = next((k for k in keys if re.match(pattern, k)), None)
+        if code:
+            name = code[:-2] + "NM"
+            return level, code, name if name in properties else ""
+    return None
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    raw = path.read_bytes()
+    if b"\x00" in raw[:4096]:
+        raise GeographyFileError(f"{path.name}: not a text CSV file (it contains NUL bytes).")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise GeographyFileError(
+            f"{path.name}: not UTF-8 text. Save it as CSV UTF-8 and try again."
+        ) from exc
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in reader.fieldnames or []]
+    reader.fieldnames = header
+    return header, list(reader)
+
+
+def classify(path: Path) -> str:
+    """The kind of a geography file, or a GeographyFileError saying why it is not one."""
+    suffix = path.suffix.lower()
+    if suffix in (".geojson", ".json"):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
+            properties = data["features"][0]["properties"]
+        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, IndexError, TypeError) as exc:
+            raise GeographyFileError(
+                f"{path.name}: not a GeoJSON FeatureCollection with at least one feature."
+            ) from exc
+        kind = _boundary_kind(properties or {})
+        if kind is None:
+            raise GeographyFileError(
+                f"{path.name}: its features have no LSOA, MSOA, ward or district code property "
+                f"(found: {', '.join(sorted(properties or {})) or 'none'})."
+            )
+        return f"boundary_{kind[0]}"
+    if suffix == ".csv":
+        header, _rows = _read_csv(path)
+        kind = _csv_kind(header)
+        if kind is None:
+            raise GeographyFileError(
+                f"{path.name}: not a recognised ONS/MHCLG LSOA file. Expected one of: "
+                + "; ".join(CSV_KINDS.values())
+                + f". Its columns are: {', '.join(header[:8]) or 'none'}."
+            )
+        return kind
+    raise GeographyFileError(f"{path.name}: expected a .csv or .geojson file.")
+
+
+def files_in(directory: Path) -> list[Path]:
+    """Geography files in a folder and its subfolders (CSV and GeoJSON), sorted."""
+    if not directory.is_dir():
+        raise GeographyFileError(f"{directory}: no such folder.")
+    return sorted(
+        p for p in directory.rglob("*") if p.suffix.lower() in (".csv", ".geojson") and p.is_file()
+    )
+
+
+# ---------------------------------------------------------------------------
+# Parsing into one plan
+# ---------------------------------------------------------------------------
+@dataclass
+class GeographyPlan:
+    authorities: dict[str, str] = field(default_factory=dict)
+    districts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    wards: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lsoas: dict[str, dict[str, Any]] = field(default_factory=dict)
+    england: dict[str, dict[str, Any]] = field(default_factory=dict)
+    boundaries: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    files: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _int(value: str, where: str) -> int | None:
+    value = (value or "").replace(",", "").strip()
+    if value == "":
+        return None
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise GeographyFileError(f"{where}: {value!r} is not a whole number.") from exc
+
+
+def _decimal(value: str, where: str) -> Decimal | None:
+    value = (value or "").replace(",", "").strip()
+    if value == "":
+        return None
+    try:
+        return Decimal(value).quantize(Decimal("0.001"))
+    except InvalidOperation as exc:
+        raise GeographyFileError(f"{where}: {value!r} is not a number.") from exc
+
+
+def _code(value: str, where: str) -> str:
+    value = (value or "").strip()
+    if not CODE_PATTERN.match(value):
+        raise GeographyFileError(f"{where}: {value!r} is not an ONS area code like E01026949.")
+    return value
+
+
+def _domain_key(column: str) -> str:
+    label = column.split(" Decile")[0]
+    return re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
+
+
+def _parse_area_csv(plan: GeographyPlan, path: Path, kind: str) -> None:
+    header, rows = _read_csv(path)
+    if not rows:
+        raise GeographyFileError(f"{path.name}: has a header but no rows.")
+    code_col = _column(header, LSOA_CODE)
+    name_col = _column(header, LSOA_NAME)
+    district_col = _column(header, DISTRICT_CODE)
+    district_name_col = _column(header, DISTRICT_NAME)
+    authority_col = _column(header, AUTHORITY_CODE)
+    authority_name_col = _column(header, AUTHORITY_NAME)
+    score_col = _column(header, IMD_SCORE, prefix=True)
+    rank_col = _column(header, (IMD_RANK,), prefix=True)
+    decile_col = _column(header, IMD_DECILE, prefix=True)
+    total_col = _column(header, (POPULATION_TOTAL,), prefix=True)
+    year = re.search(r"mid[- ](\d{4})", total_col or "")
+    band_cols = {
+        column: label
+        for prefix, label in POPULATION_BANDS.items()
+        if (column := _column(header, (prefix,), prefix=True))
+    }
+    domain_cols = (
+        {
+            c: _domain_key(c)
+            for c in header
+            if " Decile" in c and not c.startswith("Index of Multiple Deprivation")
+        }
+        if kind == "imd_file2"
+        else {}
+    )
+    for number, row in enumerate(rows, start=2):
+        where = f"{path.name} line {number}"
+        code = _code(row.get(code_col, ""), where)
+        lsoa = plan.lsoas.setdefault(code, {})
+        if name_col and row.get(name_col):
+            lsoa["name"] = row[name_col].strip()
+        if district_col and row.get(district_col):
+            district_code = _code(row[district_col], where)
+            lsoa["district"] = district_code
+            district = plan.districts.setdefault(district_code, {})
+            if district_name_col and row.get(district_name_col):
+                district["name"] = row[district_name_col].strip()
+            if authority_col and row.get(authority_col):
+                authority_code = _code(row[authority_col], where)
+                district["authority"] = authority_code
+                name = (row.get(authority_name_col or "") or "").strip()
+                plan.authorities[authority_code] = name or authority_code
+        if score_col:
+            lsoa["imd_score"] = _decimal(row.get(score_col, ""), where)
+        if rank_col:
+            lsoa["imd_rank"] = _int(row.get(rank_col, ""), where)
+        if decile_col:
+            decile = _int(row.get(decile_col, ""), where)
+            if decile is not None and not 1 <= decile <= 10:
+                raise GeographyFileError(f"{where}: IMD decile {decile} is not between 1 and 10.")
+            lsoa["imd_decile"] = decile
+        if total_col:
+            lsoa["population_total"] = _int(row.get(total_col, ""), where)
+            if year:
+                lsoa["population_year"] = int(year.group(1))
+            lsoa["population_bands"] = {
+                label: _int(row.get(column, ""), where) for column, label in band_cols.items()
+            }
+        if domain_cols:
+            lsoa["domain_deciles"] = {
+                key: _int(row.get(column, ""), where) for column, key in domain_cols.items()
+            }
+
+
+def _parse_england(plan: GeographyPlan, path: Path) -> None:
+    _header, rows = _read_csv(path)
+    if not rows:
+        raise GeographyFileError(f"{path.name}: has a header but no rows.")
+    for number, row in enumerate(rows, start=2):
+        where = f"{path.name} line {number}"
+        code = _code(row.get("LSOA11CD", ""), where)
+        plan.england[code] = {
+            "imd_decile": _int(row.get("IMD_2019_decile", ""), where),
+            "imd_score": _decimal(row.get("IMD_2019_score", ""), where),
+        }
+
+
+def _parse_boundaries(plan: GeographyPlan, path: Path) -> None:
+    data = json.loads(path.read_text(encoding="utf-8-sig"))
+    for number, feature in enumerate(data.get("features", []), start=1):
+        where = f"{path.name} feature {number}"
+        properties = feature.get("properties") or {}
+        kind = _boundary_kind(properties)
+        geometry = feature.get("geometry")
+        if kind is None or not geometry:
+            raise GeographyFileError(f"{where}: no area code or no geometry.")
+        if geometry.get("type") not in ("Polygon", "MultiPolygon"):
+            raise GeographyFileError(f"{where}: geometry is {geometry.get('type')}, not a polygon.")
+        level, code_key, name_key = kind
+        code = _code(str(properties[code_key]), where)
+        name = str(properties.get(name_key) or "") if name_key else ""
+        plan.boundaries[(level, code)] = {"name": name, "geometry": geometry}
+        district_code = next(
+            (v for k, v in properties.items() if re.match(r"^LAD\d\dCD$", k)), None
+        )
+        if level == "ward":
+            ward = plan.wards.setdefault(code, {"name": name})
+            if district_code:
+                ward["district"] = _code(str(district_code), where)
+        elif level == "district":
+            plan.districts.setdefault(code, {}).setdefault("name", name)
+        elif level == "lsoa":
+            lsoa = plan.lsoas.setdefault(code, {})
+            lsoa.setdefault("name", name)
+            if district_code:
+                lsoa.setdefault("district", _code(str(district_code), where))
+
+
+def plan_from_files(paths: Iterable[Path]) -> GeographyPlan:
+    """Read every file (refusing unrecognised ones) into one plan, writing nothing."""
+    plan = GeographyPlan()
+    classified = [(Path(p), classify(Path(p))) for p in paths]
+    if not classified:
+        raise GeographyFileError("No geography files were given.")
+    # Order matters only for names: boundaries fill gaps the tables leave.
+    order = ["imd_table", "imd_file1", "imd_file2", "population", "england_imd"]
+    classified.sort(key=lambda pc: order.index(pc[1]) if pc[1] in order else len(order))
+    for path, kind in classified:
+        if kind == "england_imd":
+            _parse_england(plan, path)
+        elif kind.startswith("boundary_"):
+            _parse_boundaries(plan, path)
+        else:
+            _parse_area_csv(plan, path, kind)
+        plan.files.append((path.name, CSV_KINDS.get(kind) or BOUNDARY_KINDS[kind[9:]]))
+    for code, district in plan.districts.items():
+        district.setdefault("name", code)
+    return plan
+
+
+# ---------------------------------------------------------------------------
+# Point in polygon (LSOA centroid → ward)
+# ---------------------------------------------------------------------------
+def _rings(geometry: dict[str, Any]) -> Iterator[list[Ring]]:
+    """Each polygon as [outer ring, hole, …]."""
+    if geometry["type"] == "Polygon":
+        yield [[(float(x), float(y)) for x, y, *_ in ring] for ring in geometry["coordinates"]]
+    else:
+        for polygon in geometry["coordinates"]:
+            yield [[(float(x), float(y)) for x, y, *_ in ring] for ring in polygon]
+
+
+def _in_ring(point: Point, ring: Ring) -> bool:
+    x, y = point
+    inside = False
+    j = len(ring) - 1
+    for i in range(len(ring)):
+        xi, yi = ring[i]
+        xj, yj = ring[j]
+        if (yi > y) != (yj > y) and x < (xj - xi) * (y - yi) / (yj - yi) + xi:
+            inside = not inside
+        j = i
+    return inside
+
+
+def point_in_geometry(point: Point, geometry: dict[str, Any]) -> bool:
+    """Whether a point lies inside a GeoJSON Polygon or MultiPolygon (ray casting, holes out)."""
+    for polygon in _rings(geometry):
+        inside = polygon and _in_ring(point, polygon[0])
+        if inside and not any(_in_ring(point, hole) for hole in polygon[1:]):
+            return True
+    return False
+
+
+def centroid(geometry: dict[str, Any]) -> Point:
+    """The area-weighted centroid of a polygon's outer rings (planar; fine at LSOA scale)."""
+    total = cx = cy = 0.0
+    for polygon in _rings(geometry):
+        ring = polygon[0]
+        for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1], strict=True):
+            cross = x0 * y1 - x1 * y0
+            total += cross
+            cx += (x0 + x1) * cross
+            cy += (y0 + y1) * cross
+    if total == 0:
+        first = next(_rings(geometry))[0]
+        return (sum(p[0] for p in first) / len(first), sum(p[1] for p in first) / len(first))
+    return (cx / (3 * total), cy / (3 * total))
+
+
+def _bbox(geometry: dict[str, Any]) -> tuple[float, float, float, float]:
+    xs: list[float] = []
+    ys: list[float] = []
+    for polygon in _rings(geometry):
+        xs.extend(p[0] for p in polygon[0])
+        ys.extend(p[1] for p in polygon[0])
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def wards_for_lsoas(plan: GeographyPlan) -> dict[str, str]:
+    """LSOA code → the ward whose boundary contains the LSOA's centroid (where both are known)."""
+    wards = [
+        (code, b["geometry"], _bbox(b["geometry"]))
+        for (level, code), b in plan.boundaries.items()
+        if level == "ward"
+    ]
+    found: dict[str, str] = {}
+    if not wards:
+        return found
+    for (level, code), boundary in plan.boundaries.items():
+        if level != "lsoa":
+            continue
+        x, y = centroid(boundary["geometry"])
+        for ward_code, geometry, (x0, y0, x1, y1) in wards:
+            if x0 <= x <= x1 and y0 <= y <= y1 and point_in_geometry((x, y), geometry):
+                found[code] = ward_code
+                break
+    return found
+
+
+# ---------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------
+def _apply(row: Any, values: dict[str, Any]) -> list[str]:
+    changed = [name for name, value in values.items() if getattr(row, name) != value]
+    for name in changed:
+        setattr(row, name, values[name])
+    return changed
+
+
+def _sync(model: Any, wanted: dict[str, dict[str, Any]], counts: Counter[str], label: str) -> dict:
+    """Create or update rows keyed by code; returns code → row."""
+    related = [f.name for f in model._meta.fields if f.is_relation]
+    existing = {
+        row.code: row
+        for row in model.objects.select_related(*related).filter(code__in=list(wanted))
+    }
+    for code, values in wanted.items():
+        row = existing.get(code)
+        if row is None:
+            existing[code] = model.objects.create(code=code, **values)
+            counts[f"{label} created"] += 1
+        elif changed := _apply(row, values):
+            row.save(update_fields=changed)
+            counts[f"{label} updated"] += 1
+        else:
+            counts[f"{label} unchanged"] += 1
+    return existing
+
+
+LSOA_FIELDS = (
+    "name",
+    "imd_score",
+    "imd_rank",
+    "imd_decile",
+    "population_total",
+    "population_year",
+    "population_bands",
+    "domain_deciles",
+)
+
+
+@transaction.atomic
+def geography_load(*, plan: GeographyPlan) -> Counter[str]:
+    """Write a parsed plan: authorities, districts, wards, LSOAs, boundaries. Idempotent."""
+    counts: Counter[str] = Counter()
+    authorities = _sync(
+        Authority, {c: {"name": n} for c, n in plan.authorities.items()}, counts, "authorities"
+    )
+    known_authorities = {
+        a.code: a
+        for a in Authority.objects.filter(
+            code__in=[d["authority"] for d in plan.districts.values() if d.get("authority")]
+        )
+    } | authorities
+    district_values: dict[str, dict[str, Any]] = {}
+    for code, d in plan.districts.items():
+        values: dict[str, Any] = {"name": d["name"]}
+        if d.get("authority"):
+            values["authority"] = known_authorities[d["authority"]]
+        district_values[code] = values
+    districts = _sync(District, district_values, counts, "districts")
+
+    ward_districts = {w["district"] for w in plan.wards.values() if w.get("district")}
+    districts |= {
+        d.code: d for d in District.objects.filter(code__in=ward_districts - set(districts))
+    }
+    ward_values = {
+        code: {"name": w.get("name") or code, "district": districts.get(w.get("district", ""))}
+        for code, w in plan.wards.items()
+    }
+    wards = _sync(Ward, ward_values, counts, "wards")
+    lsoa_wards = wards_for_lsoas(plan)
+
+    # In-area LSOAs: every file except the England-wide list describes the partnership's area.
+    existing = {
+        row.code: row
+        for row in Lsoa.objects.select_related("district", "ward").filter(code__in=list(plan.lsoas))
+    }
+    england = plan.england
+    for code, values in plan.lsoas.items():
+        wanted: dict[str, Any] = {k: values[k] for k in LSOA_FIELDS if k in values}
+        wanted["in_area"] = True
+        wanted.setdefault("name", code)
+        for key in ("imd_score", "imd_decile"):
+            if wanted.get(key) is None and england.get(code, {}).get(key) is not None:
+                wanted[key] = england[code][key]
+        if values.get("district"):
+            wanted["district"] = (
+                districts.get(values["district"])
+                or District.objects.filter(code=values["district"]).first()
+            )
+        if code in lsoa_wards:
+            wanted["ward"] = wards[lsoa_wards[code]]
+        row = existing.get(code)
+        if row is None:
+            Lsoa.objects.create(code=code, **wanted)
+            counts["LSOAs in the area created"] += 1
+        elif changed := _apply(row, wanted):
+            row.save(update_fields=changed)
+            counts["LSOAs in the area updated"] += 1
+        else:
+            counts["LSOAs in the area unchanged"] += 1
+
+    # Other English LSOAs: recognised, outside the area. Never demote an in-area LSOA.
+    if england:
+        outside = {c: v for c, v in england.items() if c not in plan.lsoas}
+        rows = {
+            row.code: row
+            for row in Lsoa.objects.filter(code__in=list(outside)).only(
+                "pk", "code", "imd_decile", "imd_score", "in_area"
+            )
+        }
+        new = [
+            Lsoa(code=c, name=c, in_area=False, **v) for c, v in outside.items() if c not in rows
+        ]
+        Lsoa.objects.bulk_create(new, batch_size=2000)
+        counts["LSOAs outside the area created"] += len(new)
+        changed_rows = [row for c, row in rows.items() if _apply(row, outside[c])]
+        Lsoa.objects.bulk_update(changed_rows, ["imd_decile", "imd_score"], batch_size=2000)
+        counts["LSOAs outside the area updated"] += len(changed_rows)
+        counts["LSOAs outside the area unchanged"] += len(rows) - len(changed_rows)
+
+    existing_boundaries = {
+        (b.level, b.code): b
+        for b in Boundary.objects.filter(code__in=[c for _l, c in plan.boundaries])
+    }
+    for key, values in plan.boundaries.items():
+        row = existing_boundaries.get(key)
+        if row is None:
+            Boundary.objects.create(level=key[0], code=key[1], **values)
+            counts["boundaries created"] += 1
+        elif changed := _apply(row, values):
+            row.save(update_fields=changed)
+            counts["boundaries updated"] += 1
+        else:
+            counts["boundaries unchanged"] += 1
+
+    if any(n for k, n in counts.items() if not k.endswith("unchanged")):
+        audit_record(
+            actor=None,
+            action="reference.geography_loaded",
+            summary="Geography loaded from " + ", ".join(name for name, _ in plan.files),
+            detail={k: n for k, n in counts.items() if n},
+        )
+    return counts
