@@ -302,3 +302,6 @@ SURVEY_RATE_LIMIT: int = env.int("SURVEY_RATE_LIMIT", default=20)
 SURVEY_RATE_LIMIT_WINDOW_SECONDS: int = env.int("SURVEY_RATE_LIMIT_WINDOW_SECONDS", default=3600)
 SURVEY_MIN_COMPLETION_SECONDS: int = env.int("SURVEY_MIN_COMPLETION_SECONDS", default=10)
 SURVEY_CLIENT_IP_HEADER: str = env.str("SURVEY_CLIENT_IP_HEADER", default="REMOTE_ADDR")
+# django-import-export (staff's small-file tool): strip a leading "=" from exported cells. The
+# incidents resources also prefix "'" to cells starting with = + - @ (OWASP CSV injection).
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
