@@ -1,0 +1,455 @@
+"""The import pipeline: receive → check (preview) → confirm → import, and withdraw.
+
+Guarantees: all or nothing per upload (one transaction; any invalid row refuses the whole file);
+the same file twice changes nothing; changed rows update their record in place and keep a version;
+the latest upload can be withdrawn; imports to one dataset are serialised by a lock.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from core.services import audit_record
+from incidents.models import Dataset, IncidentRecord, RecordVersion, Upload
+
+from .normalise import ErrorLog, Lookups, Normaliser, RowError, RowInvalid
+from .reading import FileRefused, open_table
+from .staging import Counts, Progress, Stage, lock_dataset
+
+FIRST_ERRORS = 20
+ERROR_REPORT_HEADINGS = ["Row", "Column", "Problem", "Value"]
+
+
+class UploadRefused(Exception):
+    """The upload cannot go ahead; the message says why in plain words."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class CheckResult:
+    counts: Counts
+    errors: int
+    first_errors: list[dict[str, Any]]
+    report: bytes
+
+
+def _agreement_problem(dataset: Dataset) -> str | None:
+    from incidents.access import agreement_problem
+
+    return agreement_problem(dataset)
+
+
+# ---------------------------------------------------------------------------
+# Receiving a file
+# ---------------------------------------------------------------------------
+def _size_problem(size: int) -> str | None:
+    limit = settings.UPLOAD_MAX_BYTES
+    if size > limit:
+        return (
+            f"The file is {size / 1024 / 1024:,.1f} MB; the most the portal accepts is "
+            f"{limit / 1024 / 1024:,.0f} MB. Split it into smaller files (for example one per "
+            "month) and upload each."
+        )
+    return None
+
+
+@transaction.atomic
+def upload_receive(
+    *, dataset: Dataset, user: Any, file: Any, filename: str, queue_check: bool = True
+) -> Upload:
+    """Store an uploaded file with its hash and queue the check (validation) in the worker."""
+    problem = _agreement_problem(dataset)
+    if problem:
+        raise UploadRefused(problem)
+    size = getattr(file, "size", None)
+    if size is not None and (problem := _size_problem(size)):
+        raise UploadRefused(problem)
+    digest = hashlib.sha256()
+    total = 0
+    if hasattr(file, "seek"):
+        file.seek(0)
+    for chunk in File(file).chunks():
+        digest.update(chunk)
+        total += len(chunk)
+        if problem := _size_problem(total):
+            raise UploadRefused(problem)
+    if hasattr(file, "seek"):
+        file.seek(0)
+    upload = Upload(
+        dataset=dataset,
+        uploaded_by=user if getattr(user, "is_authenticated", False) else None,
+        original_filename=Path(filename).name[:255],
+        sha256=digest.hexdigest(),
+        size_bytes=total,
+        status=Upload.Status.RECEIVED,
+    )
+    suffix = Path(filename).suffix.lower()
+    suffix = suffix if suffix in {".csv", ".xlsx", ".txt"} else ".dat"
+    upload.file.save(f"{dataset.slug}-{digest.hexdigest()[:12]}{suffix}", File(file), save=False)
+    upload.save()
+    audit_record(
+        actor=user,
+        action="upload.receive",
+        obj=upload,
+        summary=f"Uploaded {upload.original_filename} to {dataset.name}",
+        detail={"dataset": dataset.slug, "sha256": upload.sha256, "size": total},
+    )
+    if queue_check:
+        from .tasks import upload_check_task
+
+        upload_id = upload.pk
+        transaction.on_commit(lambda: upload_check_task.delay(upload_id))
+    return upload
+
+
+# ---------------------------------------------------------------------------
+# Reading, normalising and staging one file
+# ---------------------------------------------------------------------------
+def _local_path(upload: Upload) -> tuple[Path, Callable[[], None]]:
+    """A local path to the stored file (a temp copy when storage is not on this disk)."""
+    try:
+        return Path(upload.file.path), lambda: None
+    except NotImplementedError:  # remote storage
+        handle = tempfile.NamedTemporaryFile(suffix=".upload", delete=False)  # noqa: SIM115
+        with upload.file.open("rb") as source:
+            for chunk in iter(lambda: source.read(1024 * 1024), b""):
+                handle.write(chunk)
+        handle.close()
+        return Path(handle.name), lambda: Path(handle.name).unlink(missing_ok=True)
+
+
+def _stage_file(
+    upload: Upload, stage: Stage, progress: Callable[[int], None] | None = None
+) -> CheckResult:
+    """Read, normalise and stage every row; set-based checks; errors collected, not raised."""
+    path, cleanup = _local_path(upload)
+    report = io.StringIO()
+    writer = csv.writer(report, lineterminator="\r\n")
+    writer.writerow(ERROR_REPORT_HEADINGS)
+    log = ErrorLog(writer=writer, keep=FIRST_ERRORS)
+    try:
+        table = open_table(path, upload.original_filename)
+        normaliser = Normaliser(upload.dataset, table.headings, Lookups.load(upload.dataset.format))
+        seen = 0
+        for row_no, cells in table.rows:
+            seen += 1
+            try:
+                row = normaliser.normalise(row_no, cells)
+            except RowInvalid as error:
+                log.add(RowError(row_no, error.column, error.reason, error.value))
+                continue
+            if stage.add(row) and progress is not None:
+                progress(seen)
+        if seen == 0:
+            raise FileRefused(
+                "The file has column headings but no rows of data. Check you exported the "
+                "right period."
+            )
+        stage.finish_loading()
+        if progress is not None:
+            progress(seen)
+        reference = normaliser._heading(
+            {"police_uk_street": "crime_id", "istv_ed": "attendance_ref"}.get(
+                upload.dataset.format, "reference"
+            )
+        )
+        for row_no, ref, first in stage.duplicates():
+            log.add(
+                RowError(row_no, reference, f"reference {ref} is also used on row {first}", ref)
+            )
+        counts = stage.counts(upload.dataset_id)
+        counts.total = seen
+    finally:
+        cleanup()
+    log.first.sort(key=lambda e: e["row"])
+    return CheckResult(
+        counts=counts,
+        errors=log.count,
+        first_errors=log.first,
+        report=report.getvalue().encode("utf-8") if log.count else b"",
+    )
+
+
+def _file_unchanged(upload: Upload) -> bool:
+    digest = hashlib.sha256()
+    with upload.file.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest() == upload.sha256
+
+
+def _save_counts(upload: Upload, counts: Counts, errors: int) -> None:
+    upload.rows_total = counts.total
+    upload.rows_processed = counts.total
+    upload.rows_new = counts.new
+    upload.rows_changed = counts.changed
+    upload.rows_unchanged = counts.unchanged
+    upload.rows_invalid = errors
+    upload.rows_outside_area = counts.outside_area
+
+
+# ---------------------------------------------------------------------------
+# Check (validation and preview)
+# ---------------------------------------------------------------------------
+def upload_check(*, upload_id: int) -> Upload:
+    """Validate the file and compute the preview counts; writes no records (idempotent)."""
+    claimed = Upload.objects.filter(
+        pk=upload_id, status__in=[Upload.Status.RECEIVED, Upload.Status.VALIDATING]
+    ).update(status=Upload.Status.VALIDATING, rows_processed=0)
+    upload = Upload.objects.select_related("dataset").get(pk=upload_id)
+    if not claimed:
+        return upload  # already checked (a re-delivered task)
+    progress = Progress(upload.pk)
+    try:
+        with transaction.atomic(), Stage() as stage:
+            result = _stage_file(upload, stage, progress.report)
+    except FileRefused as refusal:
+        return _refuse(upload, refusal.message)
+    finally:
+        progress.close()
+    with transaction.atomic():
+        upload = Upload.objects.select_for_update().get(pk=upload_id)
+        _save_counts(upload, result.counts, result.errors)
+        upload.first_errors = result.first_errors
+        if result.errors:
+            upload.status = Upload.Status.INVALID
+            upload.problem = (
+                f"{result.errors:,} row{'s' if result.errors != 1 else ''} could not be read. "
+                "Nothing was imported. Correct the rows listed in the error report and upload "
+                "the whole file again."
+            )
+            upload.error_report.save(
+                f"upload-{upload.pk}-errors.csv", ContentFile(result.report), save=False
+            )
+        else:
+            upload.status = Upload.Status.VALIDATED
+        upload.save()
+        audit_record(
+            actor=None,
+            action="upload.check",
+            obj=upload,
+            summary=f"Checked {upload.original_filename}: {upload.get_status_display()}",
+            detail={"errors": result.errors, "rows": result.counts.total},
+        )
+    return upload
+
+
+def _refuse(upload: Upload, message: str, status: str = Upload.Status.INVALID) -> Upload:
+    with transaction.atomic():
+        upload = Upload.objects.select_for_update().select_related("dataset").get(pk=upload.pk)
+        upload.status = status
+        upload.problem = message
+        upload.finished_at = timezone.now() if status == Upload.Status.FAILED else None
+        upload.save()
+        audit_record(
+            actor=None,
+            action="upload.refuse",
+            obj=upload,
+            summary=f"Refused {upload.original_filename}",
+            detail={"problem": message[:500]},
+        )
+    return upload
+
+
+# ---------------------------------------------------------------------------
+# Confirm and import
+# ---------------------------------------------------------------------------
+@transaction.atomic
+def upload_confirm(*, upload: Upload, user: Any, queue_import: bool = True) -> Upload:
+    """Accept the preview and queue the import in the worker."""
+    problem = _agreement_problem(upload.dataset)
+    if problem:
+        raise UploadRefused(problem)
+    claimed = Upload.objects.filter(pk=upload.pk, status=Upload.Status.VALIDATED).update(
+        status=Upload.Status.QUEUED, rows_processed=0
+    )
+    if not claimed:
+        raise UploadRefused("This upload is not ready to import (it was checked again or refused).")
+    upload.refresh_from_db()
+    audit_record(
+        actor=user,
+        action="upload.confirm",
+        obj=upload,
+        summary=f"Confirmed the import of {upload.original_filename}",
+    )
+    if queue_import:
+        from .tasks import upload_import_task
+
+        upload_id = upload.pk
+        transaction.on_commit(lambda: upload_import_task.delay(upload_id))
+    return upload
+
+
+def _recompute_priorities(records: QuerySet[IncidentRecord]) -> None:
+    from incidents.priorities import priorities_recompute
+
+    priorities_recompute(records=records)
+
+
+def upload_import(*, upload_id: int) -> Upload:
+    """Import a confirmed upload, all or nothing, under the dataset's lock (idempotent)."""
+    Upload.objects.filter(
+        pk=upload_id, status__in=[Upload.Status.QUEUED, Upload.Status.IMPORTING]
+    ).update(status=Upload.Status.IMPORTING, started_at=timezone.now(), rows_processed=0)
+    upload = Upload.objects.select_related("dataset").get(pk=upload_id)
+    if upload.status != Upload.Status.IMPORTING:
+        return upload
+    progress = Progress(upload.pk)
+    try:
+        with transaction.atomic():
+            lock_dataset(upload.dataset_id)
+            # Under the lock, a second delivery of this task sees the first one's result.
+            current = Upload.objects.get(pk=upload_id)
+            if current.status != Upload.Status.IMPORTING:
+                return current
+            if problem := _agreement_problem(upload.dataset):
+                raise FileRefused(problem)
+            if not _file_unchanged(upload):
+                raise FileRefused("The stored file changed after it was checked; upload it again.")
+            with Stage() as stage:
+                result = _stage_file(upload, stage, progress.report)
+                if result.errors:
+                    raise FileRefused(
+                        f"{result.errors:,} rows could not be read when importing (the data "
+                        "changed since the check). Nothing was imported; upload the file again."
+                    )
+                stage.write(dataset_id=upload.dataset_id, upload_id=upload.pk)
+            _recompute_priorities(IncidentRecord.objects.filter(upload_id=upload.pk))
+            _save_counts(current, result.counts, 0)
+            current.status = Upload.Status.IMPORTED
+            current.finished_at = timezone.now()
+            current.problem = ""
+            current.save()
+            audit_record(
+                actor=current.uploaded_by,
+                action="upload.import",
+                obj=current,
+                summary=(
+                    f"Imported {current.original_filename}: {current.rows_new:,} new, "
+                    f"{current.rows_changed:,} changed, {current.rows_unchanged:,} unchanged"
+                ),
+                detail={"dataset": upload.dataset.slug},
+            )
+            return current
+    except FileRefused as refusal:
+        return _refuse(upload, refusal.message, status=Upload.Status.FAILED)
+    finally:
+        progress.close()
+
+
+def upload_mark_failed(*, upload_id: int, message: str) -> Upload:
+    """Record that an import could not run (after its retries); nothing was written."""
+    upload = Upload.objects.get(pk=upload_id)
+    if upload.status in (Upload.Status.IMPORTED, Upload.Status.WITHDRAWN):
+        return upload
+    return _refuse(upload, message, status=Upload.Status.FAILED)
+
+
+# ---------------------------------------------------------------------------
+# Withdraw
+# ---------------------------------------------------------------------------
+def withdraw_problem(upload: Upload) -> str | None:
+    """Why the upload cannot be withdrawn now; None when it can."""
+    if upload.status != Upload.Status.IMPORTED:
+        return "Only an imported upload can be withdrawn."
+    later = (
+        Upload.objects.filter(dataset_id=upload.dataset_id, status=Upload.Status.IMPORTED)
+        .filter(finished_at__gt=upload.finished_at)
+        .order_by("finished_at")
+        .first()
+    )
+    if later is not None:
+        return (
+            f"“{later.original_filename}” was imported after this upload and may have changed the "
+            "same records. Withdraw the later uploads first, newest first."
+        )
+    return None
+
+
+def _restore_value(field_name: str, value: Any) -> Any:
+    model_field = IncidentRecord._meta.get_field(field_name.removesuffix("_id"))
+    if value is None:
+        return None
+    if field_name == "occurred_at":
+        parsed = model_field.to_python(value)
+        if timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed, dt.UTC)
+        return parsed
+    if field_name.endswith("_id"):
+        return int(value)
+    return model_field.to_python(value)
+
+
+@transaction.atomic
+def upload_withdraw(*, upload: Upload, user: Any) -> Upload:
+    """Remove the records an upload created and restore those it changed."""
+    lock_dataset(upload.dataset_id)
+    upload = Upload.objects.select_for_update().select_related("dataset").get(pk=upload.pk)
+    if problem := withdraw_problem(upload):
+        raise UploadRefused(problem)
+    changed = RecordVersion.objects.filter(upload=upload, created=False).select_related(None)
+    batch: list[IncidentRecord] = []
+    fields: set[str] = set()
+    restored_ids: list[int] = []
+    for version in changed.iterator(chunk_size=2000):
+        record = IncidentRecord(pk=version.record_id)
+        for name, value in (version.previous or {}).items():
+            setattr(record, name, _restore_value(name, value))
+            fields.add(name)
+        batch.append(record)
+        restored_ids.append(version.record_id)
+        if len(batch) >= 2000:
+            IncidentRecord.objects.bulk_update(batch, sorted(fields))
+            batch = []
+    if batch:
+        IncidentRecord.objects.bulk_update(batch, sorted(fields))
+    created = RecordVersion.objects.filter(upload=upload, created=True).values("record_id")
+    removed, _ = IncidentRecord.objects.filter(pk__in=created).delete()
+    if restored_ids:
+        _recompute_priorities(IncidentRecord.objects.filter(pk__in=restored_ids))
+    upload.status = Upload.Status.WITHDRAWN
+    upload.withdrawn_at = timezone.now()
+    upload.withdrawn_by = user if getattr(user, "is_authenticated", False) else None
+    upload.save()
+    audit_record(
+        actor=user,
+        action="upload.withdraw",
+        obj=upload,
+        summary=f"Withdrew {upload.original_filename} from {upload.dataset.name}",
+        detail={"restored": len(restored_ids), "removed_records": upload.rows_new},
+    )
+    return upload
+
+
+# ---------------------------------------------------------------------------
+# Whole pipeline in-process (command line, demo data)
+# ---------------------------------------------------------------------------
+def upload_run_now(*, dataset: Dataset, path: Path, user: Any = None) -> Upload:
+    """Receive, check and import a file synchronously, as the worker would."""
+    with open(path, "rb") as handle:
+        upload = upload_receive(
+            dataset=dataset, user=user, file=handle, filename=path.name, queue_check=False
+        )
+    upload = upload_check(upload_id=upload.pk)
+    if upload.status != Upload.Status.VALIDATED:
+        return upload
+    upload = upload_confirm(upload=upload, user=user, queue_import=False)
+    return upload_import(upload_id=upload.pk)

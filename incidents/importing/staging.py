@@ -1,0 +1,268 @@
+"""The staging table and the set-based SQL that validates and writes from it.
+
+PostgreSQL: normalised rows are COPYed (psycopg2 ``copy_expert``) into a temporary table; duplicates
+are found with GROUP BY, changes by comparing ``row_hash``, and records are written with
+INSERT … SELECT, UPDATE … FROM and INSERT … SELECT for their versions — no per-row round trips.
+SQLite: the same statements, with the staging table filled by ``executemany`` in chunks.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+
+from incidents.models import IncidentRecord, RecordVersion, Upload
+
+from .normalise import RECORD_COLUMNS, STAGE_COLUMNS
+
+STAGE = "incidents_import_stage"
+CHUNK_ROWS = 20_000
+
+_PG_TYPES = {
+    "row_no": "integer",
+    "source_ref": "varchar(100)",
+    "occurred_on": "date",
+    "occurred_at": "timestamp",
+    "date_precision": "varchar(10)",
+    "category_id": "integer",
+    "lsoa_id": "integer",
+    "outside_area": "boolean",
+    "location_text": "varchar(255)",
+    "latitude": "numeric(9,6)",
+    "longitude": "numeric(9,6)",
+    "location_type": "varchar(20)",
+    "weapon": "varchar(10)",
+    "domestic_abuse": "boolean",
+    "alcohol_involved": "boolean",
+    "exploitation": "boolean",
+    "victim_age_band": "varchar(10)",
+    "victim_sex": "varchar(10)",
+    "suspect_age_band": "varchar(10)",
+    "suspect_sex": "varchar(10)",
+    "injury_severity": "varchar(10)",
+    "outcome": "varchar(200)",
+    "offence_code": "varchar(40)",
+    "row_hash": "varchar(40)",
+}
+# Columns that are NOT NULL text in the record table (COPY reads an empty field as NULL).
+_TEXT_NOT_NULL = {"location_text", "outcome", "offence_code"}
+
+RECORDS = IncidentRecord._meta.db_table
+VERSIONS = RecordVersion._meta.db_table
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@dataclass
+class Counts:
+    total: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    outside_area: int = 0
+
+
+class Stage:
+    """A temporary table of one file's normalised rows, on the default connection."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[Any, ...]] = []
+        self.rows = 0
+
+    def __enter__(self) -> Stage:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+            if is_postgres():
+                columns = ", ".join(f"{c} {_PG_TYPES[c]}" for c in STAGE_COLUMNS)
+                # ON COMMIT DROP: the table never outlives the transaction that filled it.
+                cursor.execute(f"CREATE TEMPORARY TABLE {STAGE} ({columns}) ON COMMIT DROP")
+            else:
+                cursor.execute(f"CREATE TEMP TABLE {STAGE} ({', '.join(STAGE_COLUMNS)})")
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        # On an error the transaction's rollback removes the table (DDL is transactional in
+        # both databases); a statement now could only fail again.
+        if exc_type is None:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+
+    def add(self, row: tuple[Any, ...]) -> bool:
+        """Queue one row; True when a chunk was flushed."""
+        self.pending.append(row)
+        if len(self.pending) >= CHUNK_ROWS:
+            self.flush()
+            return True
+        return False
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        with connection.cursor() as cursor:
+            if is_postgres():
+                buffer = io.StringIO()
+                csv.writer(buffer, lineterminator="\n").writerows(self.pending)
+                buffer.seek(0)
+                cursor.copy_expert(
+                    f"COPY {STAGE} ({', '.join(STAGE_COLUMNS)}) FROM STDIN WITH (FORMAT csv)",
+                    buffer,
+                )
+            else:
+                marks = ", ".join(["%s"] * len(STAGE_COLUMNS))
+                cursor.executemany(f"INSERT INTO {STAGE} VALUES ({marks})", self.pending)
+        self.rows += len(self.pending)
+        self.pending = []
+
+    def finish_loading(self) -> None:
+        """Flush, index and (PostgreSQL) analyse the table so the planner joins it well."""
+        self.flush()
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE INDEX {STAGE}_ref ON {STAGE} (source_ref)")
+            if is_postgres():
+                cursor.execute(f"ANALYZE {STAGE}")
+
+    # -- set-based validation ------------------------------------------------
+    def duplicates(self, limit: int = 100_000) -> list[tuple[int, str, int]]:
+        """(row, reference, first row) for each row repeating a reference used earlier."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT s.row_no, s.source_ref, f.first_row FROM {STAGE} s JOIN ("
+                f" SELECT source_ref, MIN(row_no) AS first_row FROM {STAGE}"
+                "  GROUP BY source_ref HAVING COUNT(*) > 1"
+                ") f ON f.source_ref = s.source_ref"
+                " WHERE s.row_no <> f.first_row ORDER BY s.row_no LIMIT %s",
+                [limit],
+            )
+            return [(int(r), str(ref), int(first)) for r, ref, first in cursor.fetchall()]
+
+    def counts(self, dataset_id: int) -> Counts:
+        """New, changed, unchanged and outside-area rows, against the dataset's records."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT COUNT(*),"
+                " SUM(CASE WHEN r.id IS NULL THEN 1 ELSE 0 END),"
+                " SUM(CASE WHEN r.id IS NOT NULL AND r.row_hash <> s.row_hash THEN 1 ELSE 0 END),"
+                " SUM(CASE WHEN r.id IS NOT NULL AND r.row_hash = s.row_hash THEN 1 ELSE 0 END),"
+                " SUM(CASE WHEN s.outside_area THEN 1 ELSE 0 END)"
+                f" FROM {STAGE} s LEFT JOIN {RECORDS} r"
+                " ON r.dataset_id = %s AND r.source_ref = s.source_ref",
+                [dataset_id],
+            )
+            total, new, changed, unchanged, outside = cursor.fetchone()
+        return Counts(
+            total=int(total or 0),
+            new=int(new or 0),
+            changed=int(changed or 0),
+            unchanged=int(unchanged or 0),
+            outside_area=int(outside or 0),
+        )
+
+    # -- set-based writes ----------------------------------------------------
+    def write(self, *, dataset_id: int, upload_id: int) -> None:
+        """Upsert the staged rows into the dataset's records and keep versions for withdrawal."""
+        pg = is_postgres()
+        previous_cols = [c for c in RECORD_COLUMNS] + ["upload_id"]
+        json_fn = "jsonb_build_object" if pg else "json_object"
+        previous = f"{json_fn}(" + ", ".join(f"'{c}', r.{c}" for c in previous_cols) + ")"
+        join = "r.dataset_id = %s AND r.source_ref = s.source_ref"
+
+        def value(column: str) -> str:
+            if column == "occurred_at" and pg:
+                return "s.occurred_at AT TIME ZONE 'UTC'"
+            if column in _TEXT_NOT_NULL:
+                return f"COALESCE(s.{column}, '')"
+            return f"s.{column}"
+
+        with connection.cursor() as cursor:
+            # 1. What each changed record looked like before, so the upload can be withdrawn.
+            cursor.execute(
+                f"INSERT INTO {VERSIONS} (upload_id, record_id, created, previous)"
+                f" SELECT %s, r.id, %s, {previous}"
+                f" FROM {STAGE} s JOIN {RECORDS} r ON {join}"
+                " WHERE r.row_hash <> s.row_hash",
+                [upload_id, False, dataset_id],
+            )
+            # 2. New records.
+            columns = ", ".join(RECORD_COLUMNS)
+            values = ", ".join(value(c) for c in RECORD_COLUMNS)
+            cursor.execute(
+                f"INSERT INTO {RECORDS} (dataset_id, source_ref, {columns}, upload_id)"
+                f" SELECT %s, s.source_ref, {values}, %s FROM {STAGE} s"
+                f" WHERE NOT EXISTS (SELECT 1 FROM {RECORDS} r WHERE {join})",
+                [dataset_id, upload_id, dataset_id],
+            )
+            # 3. Versions marking the records this upload created (before step 4 claims others).
+            cursor.execute(
+                f"INSERT INTO {VERSIONS} (upload_id, record_id, created, previous)"
+                f" SELECT %s, r.id, %s, NULL FROM {RECORDS} r"
+                " WHERE r.dataset_id = %s AND r.upload_id = %s",
+                [upload_id, True, dataset_id, upload_id],
+            )
+            # 4. Changed records, updated in place.
+            assignments = ", ".join(f"{c} = {value(c)}" for c in RECORD_COLUMNS)
+            cursor.execute(
+                f"UPDATE {RECORDS} AS r SET {assignments}, upload_id = %s"
+                f" FROM {STAGE} s WHERE {join} AND r.row_hash <> s.row_hash",
+                [upload_id, dataset_id],
+            )
+
+
+def lock_dataset(dataset_id: int) -> None:
+    """Serialise imports and withdrawals per dataset for the rest of the transaction."""
+    from incidents.models import Dataset
+
+    Dataset.objects.select_for_update().filter(pk=dataset_id).values_list("pk").first()
+    if is_postgres():
+        with connection.cursor() as cursor:
+            # Also an advisory lock, so tools outside the ORM can see who is importing.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [7_301, dataset_id])
+
+
+class Progress:
+    """Moves Upload.rows_processed while the big transaction runs (PostgreSQL only).
+
+    Uses its own autocommit connection: the import's transaction is invisible to others until it
+    commits, so progress written inside it could never be seen. On SQLite a second writer would
+    wait for the import's lock, so progress is shown by status (phases) instead.
+    """
+
+    def __init__(self, upload_id: int, every: int = CHUNK_ROWS) -> None:
+        self.upload_id = upload_id
+        self.every = every
+        self._conn: Any = None
+        if is_postgres():
+            try:
+                import psycopg2
+
+                params = connection.get_connection_params()
+                self._conn = psycopg2.connect(**params)
+                self._conn.autocommit = True
+                with self._conn.cursor() as cursor:
+                    cursor.execute("SET lock_timeout = '2s'")
+            except Exception:  # progress is a convenience; the import never depends on it
+                self._conn = None
+
+    def report(self, rows: int) -> None:
+        if self._conn is None:
+            return
+        try:
+            with self._conn.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {Upload._meta.db_table} SET rows_processed = %s WHERE id = %s",
+                    [rows, self.upload_id],
+                )
+        except Exception:
+            self.close()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None
