@@ -1,1 +1,212 @@
+from typing import Any
+
+from django.contrib import admin
+from django.db import transaction
+from django.http import HttpRequest
+from import_export.admin import ImportExportModelAdmin
+
 from incidents.importing import admin as _upload_admin  # noqa: F401 - registers the upload admin
+
+from .models import (
+    Authority,
+    Boundary,
+    CategoryMapping,
+    CrimeCategory,
+    Dataset,
+    DataSharingAgreement,
+    District,
+    FieldValueMapping,
+    IncidentRecord,
+    Lsoa,
+    PriorityCrimeType,
+    PriorityRule,
+    Ward,
+)
+from .resources import (
+    CategoryMappingResource,
+    CrimeCategoryResource,
+    LsoaResource,
+    PriorityCrimeTypeResource,
+)
+from .services import priority_rules_changed
+
+
+# ---------------------------------------------------------------------------
+# Geography
+# ---------------------------------------------------------------------------
+@admin.register(Authority)
+class AuthorityAdmin(admin.ModelAdmin):
+    list_display = ["name", "code"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(District)
+class DistrictAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "authority"]
+    list_filter = ["authority"]
+    search_fields = ["name", "code"]
+    list_select_related = ["authority"]
+
+
+@admin.register(Ward)
+class WardAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "district"]
+    list_filter = ["district"]
+    search_fields = ["name", "code"]
+    list_select_related = ["district"]
+
+
+@admin.register(Lsoa)
+class LsoaAdmin(ImportExportModelAdmin):
+    resource_classes = [LsoaResource]
+    list_display = ["code", "name", "district", "ward", "in_area", "imd_decile", "population_total"]
+    list_filter = ["in_area", "imd_decile", "district"]
+    search_fields = ["code", "name", "ward__name"]
+    list_select_related = ["district", "ward"]
+    raw_id_fields = ["ward"]
+
+
+@admin.register(Boundary)
+class BoundaryAdmin(admin.ModelAdmin):
+    list_display = ["level", "code", "name"]
+    list_filter = ["level"]
+    search_fields = ["code", "name"]
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        # The geometry can be large: the list never loads it.
+        return super().get_queryset(request).defer("geometry")
+
+
+# ---------------------------------------------------------------------------
+# Categories and priorities
+# ---------------------------------------------------------------------------
+class CategoryMappingInline(admin.TabularInline):
+    model = CategoryMapping
+    extra = 0
+
+
+@admin.register(CrimeCategory)
+class CrimeCategoryAdmin(ImportExportModelAdmin):
+    resource_classes = [CrimeCategoryResource]
+    list_display = ["name", "slug", "group", "is_sensitive", "display_order"]
+    list_filter = ["group", "is_sensitive"]
+    search_fields = ["name", "slug", "group"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [CategoryMappingInline]
+
+
+@admin.register(CategoryMapping)
+class CategoryMappingAdmin(ImportExportModelAdmin):
+    resource_classes = [CategoryMappingResource]
+    list_display = ["source_format", "source_code", "category"]
+    list_filter = ["source_format", "category"]
+    search_fields = ["source_code", "category__name"]
+    list_select_related = ["category"]
+
+
+@admin.register(FieldValueMapping)
+class FieldValueMappingAdmin(admin.ModelAdmin):
+    list_display = ["source_format", "field", "source_value", "value"]
+    list_filter = ["source_format", "field"]
+    search_fields = ["source_value", "value"]
+
+
+def _queue_recompute(request: HttpRequest, priority: PriorityCrimeType) -> None:
+    priority_rules_changed(priority=priority, actor=request.user)
+
+
+class PriorityRuleInline(admin.StackedInline):
+    model = PriorityRule
+    extra = 0
+    filter_horizontal = ["categories"]
+
+
+@admin.register(PriorityCrimeType)
+class PriorityCrimeTypeAdmin(ImportExportModelAdmin):
+    resource_classes = [PriorityCrimeTypeResource]
+    list_display = ["name", "slug", "display_order", "is_sensitive", "is_active"]
+    list_filter = ["is_active", "is_sensitive"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [PriorityRuleInline]
+
+    @transaction.atomic
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # Any change to the priority or its rules: recompute its flags after commit.
+        if form.has_changed() or any(fs.has_changed() for fs in formsets):
+            _queue_recompute(request, form.instance)
+
+
+@admin.register(PriorityRule)
+class PriorityRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "priority", "is_active", "updated_at"]
+    list_filter = ["priority", "is_active"]
+    search_fields = ["name", "notes"]
+    filter_horizontal = ["categories"]
+    list_select_related = ["priority"]
+
+    @transaction.atomic
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        priority = form.instance.priority
+        _queue_recompute(request, priority)
+        previous = form.initial.get("priority")
+        if change and previous and previous != priority.pk:
+            _queue_recompute(request, PriorityCrimeType.objects.get(pk=previous))
+
+    @transaction.atomic
+    def delete_model(self, request: HttpRequest, obj: PriorityRule) -> None:
+        priority = obj.priority
+        super().delete_model(request, obj)
+        _queue_recompute(request, priority)
+
+
+# ---------------------------------------------------------------------------
+# Datasets and agreements
+# ---------------------------------------------------------------------------
+class AgreementInline(admin.StackedInline):
+    model = DataSharingAgreement
+    extra = 0
+    filter_horizontal = ["record_level_organisations"]
+
+
+@admin.register(Dataset)
+class DatasetAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "owner", "format", "cadence", "is_active"]
+    list_filter = ["format", "cadence", "is_active", "owner"]
+    search_fields = ["name", "slug", "source_system", "owner__name"]
+    prepopulated_fields = {"slug": ["name"]}
+    list_select_related = ["owner"]
+    inlines = [AgreementInline]
+
+
+@admin.register(DataSharingAgreement)
+class DataSharingAgreementAdmin(admin.ModelAdmin):
+    list_display = ["title", "dataset", "start_date", "end_date", "hide_coordinates"]
+    list_filter = ["dataset", "hide_coordinates", "end_date"]
+    search_fields = ["title", "dataset__name", "legal_basis", "purpose"]
+    filter_horizontal = ["record_level_organisations"]
+    date_hierarchy = "start_date"
+    list_select_related = ["dataset"]
+
+
+@admin.register(IncidentRecord)
+class IncidentRecordAdmin(admin.ModelAdmin):
+    """Read-only: records change only through uploads, so that every change can be withdrawn."""
+
+    list_display = ["source_ref", "dataset", "occurred_on", "category", "lsoa", "outside_area"]
+    list_filter = ["dataset", "category", "outside_area", "date_precision"]
+    search_fields = ["source_ref", "lsoa__code"]
+    list_select_related = ["dataset", "category", "lsoa"]
+    date_hierarchy = "occurred_on"
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

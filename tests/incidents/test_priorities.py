@@ -1,0 +1,278 @@
+"""Priority rules as data, applied set-based (incidents/priorities.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+
+from incidents.models import CrimeCategory, IncidentRecord, PriorityCrimeType, PriorityRule
+from incidents.priorities import priorities_recompute
+from incidents.services import priority_rules_changed
+from tests.incidents.factories import DatasetFactory, RecordFactory
+
+pytestmark = pytest.mark.django_db
+
+LONDON = ZoneInfo("Europe/London")
+ALL_SLUGS = {
+    "personal-robbery",
+    "knife-crime",
+    "violence-under-25",
+    "domestic-abuse",
+    "rape-serious-sexual-offences",
+    "night-time-economy",
+    "county-lines-exploitation",
+}
+
+
+@pytest.fixture
+def reference(db):
+    call_command("load_crime_categories", verbosity=0)
+    call_command("load_priorities", verbosity=0)
+
+
+@pytest.fixture
+def dataset(org_a):
+    return DatasetFactory(owner=org_a)
+
+
+def cat(slug: str) -> CrimeCategory:
+    return CrimeCategory.objects.get(slug=slug)
+
+
+def flags(record: IncidentRecord) -> set[str]:
+    return set(record.priorities.values_list("slug", flat=True))
+
+
+def make(dataset, category: str = "other-crime", **fields) -> IncidentRecord:
+    return RecordFactory(dataset=dataset, category=cat(category), **fields)
+
+
+def at(year, month, day, hour, minute=0) -> dict:
+    moment = dt.datetime(year, month, day, hour, minute, tzinfo=LONDON)
+    return {
+        "occurred_at": moment,
+        "occurred_on": moment.date(),
+        "date_precision": IncidentRecord.DatePrecision.DATETIME,
+    }
+
+
+def compute(dataset) -> None:
+    priorities_recompute(records=IncidentRecord.objects.filter(dataset=dataset))
+
+
+def test_the_seven_priorities_are_loaded_with_their_slugs(reference):
+    assert set(PriorityCrimeType.objects.values_list("slug", flat=True)) == ALL_SLUGS
+    assert PriorityRule.objects.filter(priority__slug="night-time-economy").count() == 2
+
+
+def test_loading_priorities_twice_changes_nothing(reference):
+    rules = list(PriorityRule.objects.values_list("pk", "updated_at"))
+    call_command("load_priorities", verbosity=0)
+    assert list(PriorityRule.objects.values_list("pk", "updated_at")) == rules
+    assert PriorityCrimeType.objects.count() == 7
+
+
+def test_loading_priorities_updates_rows_created_elsewhere(db):
+    call_command("load_crime_categories", verbosity=0)
+    PriorityCrimeType.objects.create(slug="knife-crime", name="Knife crime", display_order=99)
+    call_command("load_priorities", verbosity=0)
+    knife = PriorityCrimeType.objects.get(slug="knife-crime")
+    assert knife.name == "Knife crime and possession of a weapon"
+    assert knife.rules.count() == 2
+    assert PriorityCrimeType.objects.count() == 7
+
+
+def test_personal_robbery(reference, dataset):
+    personal = make(dataset, "personal-robbery")
+    police_uk = make(dataset, "robbery")
+    business = make(dataset, "business-robbery")
+    theft = make(dataset, "theft-from-the-person")
+    compute(dataset)
+    assert "personal-robbery" in flags(personal)
+    assert "personal-robbery" in flags(police_uk)  # documented caveat: police.uk is coarse
+    assert "personal-robbery" not in flags(business)
+    assert "personal-robbery" not in flags(theft)
+
+
+def test_knife_crime(reference, dataset):
+    knife = make(dataset, "violence-with-injury", weapon="knife")
+    possession = make(dataset, "possession-of-weapons")
+    firearm = make(dataset, "violence-with-injury", weapon="firearm")
+    none = make(dataset, "violence-with-injury", weapon="none")
+    compute(dataset)
+    assert "knife-crime" in flags(knife)
+    assert "knife-crime" in flags(possession)
+    assert "knife-crime" not in flags(firearm)
+    assert "knife-crime" not in flags(none)
+
+
+def test_violence_under_25(reference, dataset):
+    young_victim = make(dataset, "violence-with-injury", victim_age_band="10-17")
+    young_suspect = make(dataset, "violence-without-injury", suspect_age_band="18-24")
+    child = make(dataset, "assault-ed", victim_age_band="0-9")
+    older = make(dataset, "violence-with-injury", victim_age_band="25-34", suspect_age_band="35-44")
+    unknown = make(dataset, "violence-and-sexual-offences")
+    young_but_theft = make(dataset, "shoplifting", suspect_age_band="10-17")
+    compute(dataset)
+    for record in (young_victim, young_suspect, child):
+        assert "violence-under-25" in flags(record)
+    for record in (older, unknown, young_but_theft):
+        assert "violence-under-25" not in flags(record)
+
+
+def test_domestic_abuse(reference, dataset):
+    flagged = make(dataset, "violence-with-injury", domestic_abuse=True)
+    not_flagged = make(dataset, "violence-with-injury", domestic_abuse=False)
+    unknown = make(dataset, "violence-with-injury", domestic_abuse=None)
+    compute(dataset)
+    assert "domestic-abuse" in flags(flagged)
+    assert "domestic-abuse" not in flags(not_flagged)
+    assert "domestic-abuse" not in flags(unknown)
+
+
+def test_rape_and_serious_sexual_offences(reference, dataset):
+    rape = make(dataset, "rape")
+    other_sexual = make(dataset, "other-sexual-offences")
+    coarse = make(dataset, "violence-and-sexual-offences")
+    compute(dataset)
+    assert "rape-serious-sexual-offences" in flags(rape)
+    assert "rape-serious-sexual-offences" in flags(other_sexual)
+    assert "rape-serious-sexual-offences" not in flags(coarse)
+
+
+def test_night_time_economy_window_and_licensed_premises(reference, dataset):
+    friday_late = make(dataset, "violence-with-injury", **at(2022, 3, 4, 22, 30))
+    saturday_small_hours = make(dataset, "violence-with-injury", **at(2022, 3, 5, 2, 0))
+    sunday_small_hours = make(dataset, "assault-ed", **at(2022, 3, 6, 5, 59))
+    pub = make(dataset, "violence-without-injury", location_type="licensed_premises")
+    friday_early_evening = make(dataset, "violence-with-injury", **at(2022, 3, 4, 19, 59))
+    wednesday_late = make(dataset, "violence-with-injury", **at(2022, 3, 2, 23, 0))
+    sunday_late = make(dataset, "violence-with-injury", **at(2022, 3, 6, 22, 0))
+    monday_small_hours = make(dataset, "violence-with-injury", **at(2022, 3, 7, 2, 0))
+    saturday_six = make(dataset, "violence-with-injury", **at(2022, 3, 5, 6, 0))
+    month_only = make(dataset, "violence-with-injury")
+    pub_theft = make(dataset, "other-theft", location_type="licensed_premises")
+    compute(dataset)
+    for record in (friday_late, saturday_small_hours, sunday_small_hours, pub):
+        assert "night-time-economy" in flags(record), record.occurred_at
+    for record in (
+        friday_early_evening,
+        wednesday_late,
+        sunday_late,
+        monday_small_hours,
+        saturday_six,
+        month_only,
+        pub_theft,
+    ):
+        assert "night-time-economy" not in flags(record), record.occurred_at
+
+
+def test_county_lines_exploitation(reference, dataset):
+    flagged = make(dataset, "drugs", exploitation=True)
+    drugs = make(dataset, "drugs", exploitation=None)
+    compute(dataset)
+    assert "county-lines-exploitation" in flags(flagged)
+    assert "county-lines-exploitation" not in flags(drugs)
+
+
+def test_a_record_counts_towards_several_priorities(reference, dataset):
+    record = make(
+        dataset,
+        "violence-with-injury",
+        weapon="knife",
+        victim_age_band="18-24",
+        domestic_abuse=True,
+        **at(2022, 3, 5, 23, 0),
+    )
+    written = priorities_recompute(records=IncidentRecord.objects.filter(pk=record.pk))
+    assert written == 4
+    assert flags(record) == {
+        "knife-crime",
+        "violence-under-25",
+        "domestic-abuse",
+        "night-time-economy",
+    }
+
+
+def test_recompute_replaces_stale_flags_and_only_touches_given_records(reference, dataset):
+    record = make(dataset, "violence-with-injury", weapon="knife")
+    other = make(dataset, "violence-with-injury", weapon="knife")
+    compute(dataset)
+    record.weapon = "none"
+    record.save()
+    priorities_recompute(records=IncidentRecord.objects.filter(pk=record.pk))
+    assert flags(record) == set()
+    assert flags(other) == {"knife-crime"}
+
+
+def test_recompute_of_records_selected_by_their_flags(reference, dataset):
+    record = make(dataset, "violence-with-injury", weapon="knife")
+    compute(dataset)
+    record.victim_age_band = "10-17"
+    record.save()
+    priorities_recompute(records=IncidentRecord.objects.filter(priorities__slug="knife-crime"))
+    assert flags(record) == {"knife-crime", "violence-under-25"}
+
+
+def test_inactive_priority_and_rule_count_nothing(reference, dataset):
+    record = make(dataset, "drugs", exploitation=True, domestic_abuse=True)
+    PriorityCrimeType.objects.filter(slug="county-lines-exploitation").update(is_active=False)
+    PriorityRule.objects.filter(priority__slug="domestic-abuse").update(is_active=False)
+    compute(dataset)
+    assert flags(record) == set()
+
+
+def test_a_rule_without_criteria_matches_nothing(reference, dataset):
+    priority = PriorityCrimeType.objects.create(slug="empty", name="Empty")
+    PriorityRule.objects.create(priority=priority, name="No criteria")
+    make(dataset, "drugs")
+    compute(dataset)
+    assert not priority.records.exists()
+
+
+def test_changing_a_rule_recomputes_affected_records(
+    reference, dataset, staff, django_capture_on_commit_callbacks
+):
+    record = make(dataset, "drugs", exploitation=True, weapon="firearm")
+    compute(dataset)
+    assert flags(record) == {"county-lines-exploitation"}
+    knife = PriorityCrimeType.objects.get(slug="knife-crime")
+    rule = knife.rules.get(name="Knife or sharp instrument used")
+    rule.weapons = ["knife", "firearm"]
+    rule.save()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        priority_rules_changed(priority=knife, actor=staff)
+    assert len(callbacks) == 1
+    assert flags(record) == {"county-lines-exploitation", "knife-crime"}
+
+
+def test_changing_a_rule_in_the_admin_recomputes(
+    reference, dataset, staff_client, django_capture_on_commit_callbacks
+):
+    record = make(dataset, "violence-with-injury", victim_age_band="25-34")
+    compute(dataset)
+    assert flags(record) == set()
+    rule = PriorityRule.objects.get(priority__slug="violence-under-25")
+    data = {
+        "priority": rule.priority_id,
+        "name": rule.name,
+        "notes": rule.notes,
+        "is_active": "on",
+        "categories": [c.pk for c in rule.categories.all()],
+        "weapons": "[]",
+        "age_bands": '["0-9", "10-17", "18-24", "25-34"]',
+        "age_applies_to": "either",
+        "location_types": "[]",
+        "window_days": "[]",
+        "window_start": "",
+        "window_end": "",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            f"/admin/incidents/priorityrule/{rule.pk}/change/", data, follow=False
+        )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert flags(record) == {"violence-under-25"}

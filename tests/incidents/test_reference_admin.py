@@ -1,0 +1,107 @@
+"""Staff's admin for reference data, and django-import-export resources that escape formulae."""
+
+from __future__ import annotations
+
+import pytest
+import tablib
+from django.core.management import call_command
+from django.urls import reverse
+from import_export.formats.base_formats import CSV
+
+from incidents.models import PriorityCrimeType
+from incidents.resources import CrimeCategoryResource, LsoaResource, escape_formula
+from tests.incidents.factories import (
+    AgreementFactory,
+    CategoryFactory,
+    DatasetFactory,
+    LsoaFactory,
+    RecordFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_escape_formula_prefixes_dangerous_cells():
+    assert escape_formula("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    for text in ("+1", "-1", "@SUM(A1)", "\tx"):
+        assert escape_formula(text) == "'" + text
+    assert escape_formula("Robbery") == "Robbery"
+    assert escape_formula(5) == 5
+
+
+def test_category_export_escapes_a_formula(settings):
+    assert settings.IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT is True
+    CategoryFactory(slug="evil", name='=HYPERLINK("http://x","click")', group="+danger")
+    exported = CSV().export_data(CrimeCategoryResource().export())
+    assert "'=HYPERLINK" in exported
+    assert "'+danger" in exported
+    assert "\n=HYPERLINK" not in exported and ",=HYPERLINK" not in exported
+
+
+def test_the_library_setting_alone_strips_a_leading_equals(settings):
+    data = tablib.Dataset(headers=["name"])
+    data.append(["=1+1"])
+    assert "=1+1" not in CSV().export_data(data)
+
+
+def test_lsoa_import_updates_by_code_and_resolves_district():
+    lsoa = LsoaFactory(code="E01000001", name="Old name")
+    data = tablib.Dataset(headers=["code", "name", "district", "in_area", "imd_decile"])
+    data.append(["E01000001", "New name", lsoa.district.code, "1", "3"])
+    result = LsoaResource().import_data(data, dry_run=False)
+    assert not result.has_errors()
+    lsoa.refresh_from_db()
+    assert (lsoa.name, lsoa.imd_decile) == ("New name", 3)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "authority",
+        "district",
+        "ward",
+        "lsoa",
+        "boundary",
+        "crimecategory",
+        "categorymapping",
+        "fieldvaluemapping",
+        "prioritycrimetype",
+        "priorityrule",
+        "dataset",
+        "datasharingagreement",
+        "incidentrecord",
+    ],
+)
+def test_staff_can_open_each_admin_list_and_search(staff_client, model):
+    call_command("load_crime_categories", verbosity=0)
+    call_command("load_priorities", verbosity=0)
+    agreement = AgreementFactory()
+    RecordFactory(dataset=agreement.dataset)
+    url = reverse(f"admin:incidents_{model}_changelist")
+    assert staff_client.get(url).status_code == 200
+    assert staff_client.get(url, {"q": "a"}).status_code == 200
+
+
+def test_staff_can_open_dataset_with_agreements_and_priority_with_rules(staff_client):
+    call_command("load_crime_categories", verbosity=0)
+    call_command("load_priorities", verbosity=0)
+    dataset = DatasetFactory()
+    AgreementFactory(dataset=dataset)
+    response = staff_client.get(reverse("admin:incidents_dataset_change", args=[dataset.pk]))
+    assert response.status_code == 200
+    assert "Data sharing agreements" in response.content.decode()
+    knife = PriorityCrimeType.objects.get(slug="knife-crime")
+    response = staff_client.get(
+        reverse("admin:incidents_prioritycrimetype_change", args=[knife.pk])
+    )
+    assert response.status_code == 200
+    assert "Possession of a weapon" in response.content.decode()
+
+
+def test_record_admin_is_read_only(staff_client):
+    record = RecordFactory()
+    assert staff_client.get(reverse("admin:incidents_incidentrecord_add")).status_code == 403
+    response = staff_client.post(
+        reverse("admin:incidents_incidentrecord_delete", args=[record.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 403
