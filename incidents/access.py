@@ -180,6 +180,14 @@ def dataset_for_records_or_404(user: Any, slug: str) -> Dataset:
     return dataset
 
 
+def dataset_for_aggregates_or_404(user: Any, slug: str) -> Dataset:
+    """Any dataset, for its aggregates: every signed-in person may see those (404 if unknown)."""
+    dataset = Dataset.objects.select_related("owner").filter(slug=slug).first()
+    if dataset is None or not getattr(user, "is_authenticated", False):
+        raise Http404("No dataset found.")
+    return dataset
+
+
 def dataset_for_upload_or_404(user: Any, slug: str) -> Dataset:
     """The dataset, if the person may upload to it.
 

@@ -1,9 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
 from incidents.importing.urls import urlpatterns as upload_urlpatterns
+
+from . import views
 
 app_name = "incidents"
 
 urlpatterns: list = [
     *upload_urlpatterns,
+    path("", views.data_home, name="home"),
+    path("<slug:slug>/records/", views.record_list, name="records"),
+    path("<slug:slug>/records/export.csv", views.record_export, name="records_export"),
+    path("<slug:slug>/records/<int:pk>/", views.record_detail, name="record"),
+    path("<slug:slug>/aggregates/", views.aggregates, name="aggregates"),
 ]

@@ -1,0 +1,454 @@
+"""Reads of the incidents app: dataset overviews, record lists and aggregates computed in SQL.
+
+Aggregates are GROUP BY queries whose number does not depend on the data's size; disclosure
+control (core.disclosure) is applied to their results for people without record-level access.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from core.disclosure import (
+    SENSITIVE,
+    STANDARD,
+    Cell,
+    publish_count,
+    suppress_series,
+    suppress_table,
+)
+
+from . import access
+from .models import (
+    CrimeCategory,
+    Dataset,
+    DataSharingAgreement,
+    District,
+    IncidentRecord,
+    Lsoa,
+    PriorityCrimeType,
+    RecordPriority,
+)
+
+
+# ---------------------------------------------------------------------------
+# Datasets
+# ---------------------------------------------------------------------------
+@dataclass
+class DatasetRow:
+    dataset: Dataset
+    record_level: bool
+    agreement: DataSharingAgreement | None
+    agreement_status: str
+    agreement_detail: str
+
+    @property
+    def access_label(self) -> str:
+        return "Record level" if self.record_level else "Aggregates only"
+
+
+def datasets_overview(user: Any) -> list[DatasetRow]:
+    """Every dataset the person can see (all, for aggregates) with access level and agreement."""
+    today = timezone.localdate()
+    agreements = DataSharingAgreement.objects.order_by("-start_date", "-end_date", "-pk")
+    rows = []
+    for dataset in access.datasets_for_user(user).prefetch_related(
+        Prefetch("agreements", queryset=agreements, to_attr="agreement_list")
+    ):
+        current = next(
+            (a for a in dataset.agreement_list if a.start_date <= today <= a.end_date), None
+        )
+        if current is not None:
+            status, detail = "Current", f"until {current.end_date:%-d %B %Y}"
+        elif any(a.start_date > today for a in dataset.agreement_list):
+            status, detail = "Not started", "uploads refused until it starts"
+        elif dataset.agreement_list:
+            lapsed = max(dataset.agreement_list, key=lambda a: a.end_date)
+            status, detail = "Lapsed", f"on {lapsed.end_date:%-d %B %Y}"
+        else:
+            status, detail = "None", "uploads refused"
+        rows.append(
+            DatasetRow(
+                dataset=dataset,
+                record_level=bool(dataset.record_level),
+                agreement=current,
+                agreement_status=status,
+                agreement_detail=detail,
+            )
+        )
+    return rows
+
+
+def dataset_months(dataset: Dataset) -> list[dt.date]:
+    """First days of the months from the dataset's earliest to latest record (newest first)."""
+    bounds = IncidentRecord.objects.filter(dataset=dataset).aggregate(
+        first=Min("occurred_on"), last=Max("occurred_on")
+    )
+    if bounds["first"] is None:
+        return []
+    month = bounds["first"].replace(day=1)
+    last = bounds["last"].replace(day=1)
+    months = []
+    while month <= last and len(months) < 240:
+        months.append(month)
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    return list(reversed(months))
+
+
+# ---------------------------------------------------------------------------
+# Records
+# ---------------------------------------------------------------------------
+SORTS: OrderedDict[str, tuple[str, list[str]]] = OrderedDict(
+    [
+        ("newest", ("Newest first", ["-occurred_on", "-occurred_at", "-pk"])),
+        ("oldest", ("Oldest first", ["occurred_on", "occurred_at", "pk"])),
+        ("category", ("Category", ["category__display_order", "category__name", "-occurred_on"])),
+        ("area", ("Area (LSOA code)", ["lsoa__code", "-occurred_on"])),
+        ("reference", ("Source reference", ["source_ref"])),
+    ]
+)
+
+
+@dataclass
+class RecordFilters:
+    month_from: dt.date | None = None
+    month_to: dt.date | None = None
+    category: CrimeCategory | None = None
+    priority: PriorityCrimeType | None = None
+    district: District | None = None
+    lsoa: Lsoa | None = None
+    sort: str = "newest"
+    applied: dict[str, str] = field(default_factory=dict)
+
+    def q(self) -> Q:
+        """The filter on IncidentRecord."""
+        q = Q()
+        if self.month_from:
+            q &= Q(occurred_on__gte=self.month_from)
+        if self.month_to:
+            next_month = (self.month_to + dt.timedelta(days=32)).replace(day=1)
+            q &= Q(occurred_on__lt=next_month)
+        if self.category:
+            q &= Q(category=self.category)
+        if self.priority:
+            q &= Q(pk__in=RecordPriority.objects.filter(priority=self.priority).values("record"))
+        if self.district:
+            q &= Q(lsoa__district=self.district)
+        if self.lsoa:
+            q &= Q(lsoa=self.lsoa)
+        return q
+
+
+def records_for_list(*, dataset: Dataset, filters: RecordFilters) -> QuerySet[IncidentRecord]:
+    """A dataset's records, filtered and sorted, with what the list shows (no N+1)."""
+    ordering = SORTS.get(filters.sort, SORTS["newest"])[1]
+    return (
+        IncidentRecord.objects.filter(dataset=dataset)
+        .filter(filters.q())
+        .select_related("category", "lsoa", "lsoa__district")
+        .prefetch_related("priorities")
+        .order_by(*ordering)
+    )
+
+
+def record_for_detail(*, dataset: Dataset, pk: int) -> IncidentRecord:
+    """One record of the dataset (404 when it belongs to another dataset)."""
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(
+        IncidentRecord.objects.select_related(
+            "category", "lsoa", "lsoa__district__authority", "lsoa__ward", "upload"
+        ).prefetch_related("priorities"),
+        dataset=dataset,
+        pk=pk,
+    )
+
+
+EXPORT_COLUMNS = [
+    ("source_ref", "Source reference"),
+    ("occurred_on", "Occurred on"),
+    ("occurred_at", "Occurred at"),
+    ("date_precision", "Date precision"),
+    ("category", "Category"),
+    ("priorities", "Priorities"),
+    ("lsoa", "LSOA code"),
+    ("lsoa_name", "LSOA name"),
+    ("district", "District"),
+    ("outside_area", "Outside the partnership area"),
+    ("location_text", "Location"),
+    ("location_type", "Location type"),
+    ("weapon", "Weapon"),
+    ("domestic_abuse", "Domestic abuse"),
+    ("alcohol_involved", "Alcohol involved"),
+    ("exploitation", "Exploitation"),
+    ("victim_age_band", "Victim age band"),
+    ("victim_sex", "Victim sex"),
+    ("suspect_age_band", "Suspect age band"),
+    ("suspect_sex", "Suspect sex"),
+    ("injury_severity", "Injury severity"),
+    ("outcome", "Outcome"),
+    ("offence_code", "Offence code"),
+]
+COORDINATE_COLUMNS = [("latitude", "Latitude"), ("longitude", "Longitude")]
+
+
+def _yes_no(value: bool | None) -> str:
+    return "" if value is None else ("yes" if value else "no")
+
+
+def records_export_rows(
+    *, dataset: Dataset, filters: RecordFilters, coordinates: bool
+) -> Iterator[list[Any]]:
+    """Header then one row per record, streamed in chunks (constant memory)."""
+    columns = EXPORT_COLUMNS + (COORDINATE_COLUMNS if coordinates else [])
+    yield [label for _name, label in columns]
+    records = records_for_list(dataset=dataset, filters=filters)
+    for record in records.iterator(chunk_size=2000):
+        values = {
+            "source_ref": record.source_ref,
+            "occurred_on": record.occurred_on.isoformat(),
+            "occurred_at": (
+                timezone.localtime(record.occurred_at).isoformat(timespec="minutes")
+                if record.occurred_at
+                else ""
+            ),
+            "date_precision": record.date_precision,
+            "category": record.category.name if record.category else "",
+            "priorities": "; ".join(p.name for p in record.priorities.all()),
+            "lsoa": record.lsoa.code if record.lsoa else "",
+            "lsoa_name": record.lsoa.name if record.lsoa else "",
+            "district": record.lsoa.district.name if record.lsoa and record.lsoa.district else "",
+            "outside_area": _yes_no(record.outside_area),
+            "location_text": record.location_text,
+            "location_type": record.get_location_type_display(),
+            "weapon": record.get_weapon_display(),
+            "domestic_abuse": _yes_no(record.domestic_abuse),
+            "alcohol_involved": _yes_no(record.alcohol_involved),
+            "exploitation": _yes_no(record.exploitation),
+            "victim_age_band": record.victim_age_band,
+            "victim_sex": record.victim_sex,
+            "suspect_age_band": record.suspect_age_band,
+            "suspect_sex": record.suspect_sex,
+            "injury_severity": record.injury_severity,
+            "outcome": record.outcome,
+            "offence_code": record.offence_code,
+            "latitude": record.latitude if record.latitude is not None else "",
+            "longitude": record.longitude if record.longitude is not None else "",
+        }
+        yield [values[name] for name, _label in columns]
+
+
+# ---------------------------------------------------------------------------
+# Aggregates
+# ---------------------------------------------------------------------------
+@dataclass
+class AggregateRow:
+    label: str
+    count: Cell
+    rate: str = ""
+    bar: float = 0.0
+    code: str = ""
+
+
+@dataclass
+class Aggregates:
+    dataset: Dataset
+    suppressed: bool
+    total: Cell = 0
+    months: list[str] = field(default_factory=list)
+    category_table: list[tuple[str, list[Cell], Cell]] = field(default_factory=list)
+    month_totals: list[Cell] = field(default_factory=list)
+    by_priority: list[AggregateRow] = field(default_factory=list)
+    by_district: list[AggregateRow] = field(default_factory=list)
+    by_authority: list[AggregateRow] = field(default_factory=list)
+    by_decile: list[AggregateRow] = field(default_factory=list)
+    outside_area: Cell = 0
+    no_area: Cell = 0
+    population_year: int | None = None
+
+
+def _rate(count: Cell, population: int | None) -> str:
+    if count == "*" or not population:
+        return ""
+    return f"{Decimal(int(count) * 1000) / Decimal(population):.2f}"
+
+
+def _bars(rows: list[AggregateRow]) -> None:
+    largest = max((int(r.count) for r in rows if r.count != "*"), default=0)
+    for row in rows:
+        if row.count != "*" and largest:
+            row.bar = round(100 * int(row.count) / largest, 1)
+
+
+def _publish(values: list[int], *, suppressed: bool) -> list[Cell]:
+    """A series as the person may see it: raw for record-level access, else suppressed."""
+    return suppress_series(values, STANDARD) if suppressed else list(values)
+
+
+def _publish_rows(rows: list[list[int]], sensitive_rows: list[bool], suppressed: bool) -> list:
+    """A table published with totals; sensitive rows use the sensitive rule, each block apart."""
+    if not suppressed:
+        return [list(r) for r in rows]
+    out: list[list[Cell]] = [[] for _ in rows]
+    for flag, rule in ((False, STANDARD), (True, SENSITIVE)):
+        idx = [r for r, s in enumerate(sensitive_rows) if s == flag]
+        if idx:
+            for r, published in zip(idx, suppress_table([rows[r] for r in idx], rule), strict=True):
+                out[r] = published
+    return out
+
+
+def aggregates_for_dataset(*, dataset: Dataset, record_level: bool) -> Aggregates:
+    """Counts by month × category, priority, district, authority and IMD decile, in SQL.
+
+    Rates per 1,000 residents use the in-area population of the area. For people without
+    record-level access, counts are published with small-number suppression (sensitive rule
+    for sexual offences and domestic abuse) and rates are computed from the published counts.
+    """
+    suppressed = not record_level
+    records = IncidentRecord.objects.filter(dataset=dataset)
+    result = Aggregates(dataset=dataset, suppressed=suppressed)
+
+    # 1. Category × month (categories as rows, so a long period stays readable).
+    cells = (
+        records.annotate(month=TruncMonth("occurred_on"))
+        .values("month", "category_id", "category__name", "category__is_sensitive")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    grid: dict[int | None, dict[dt.date, int]] = {}
+    categories: dict[int | None, tuple[str, bool]] = {}
+    for cell in cells:
+        month = cell["month"]
+        month = month.date() if isinstance(month, dt.datetime) else month
+        grid.setdefault(cell["category_id"], {})[month] = cell["n"]
+        categories[cell["category_id"]] = (
+            cell["category__name"] or "No category",
+            bool(cell["category__is_sensitive"]),
+        )
+    category_ids = sorted(categories, key=lambda c: categories[c][0])
+    month_keys = sorted({m for row in grid.values() for m in row})
+    raw = [[grid[c].get(m, 0) for m in month_keys] for c in category_ids]
+    sensitive_rows = [categories[c][1] for c in category_ids]
+    published = _publish_rows(raw, sensitive_rows, suppressed)
+    rule_for_totals = SENSITIVE if any(sensitive_rows) else STANDARD
+    result.months = [f"{m:%b %Y}" for m in month_keys]
+    for c, row_raw, row in zip(category_ids, raw, published, strict=True):
+        total = publish_count(sum(row_raw), rule_for_totals if categories[c][1] else STANDARD)
+        result.category_table.append((categories[c][0], row, total if suppressed else sum(row_raw)))
+    month_totals = [sum(col) for col in zip(*raw, strict=True)] if raw else []
+    result.month_totals = (
+        [publish_count(v, rule_for_totals) for v in month_totals] if suppressed else month_totals
+    )
+    grand = sum(month_totals)
+    result.total = publish_count(grand, rule_for_totals) if suppressed else grand
+
+    # 2. Priorities (a record can count towards several, so these do not add up to the total).
+    priorities = list(PriorityCrimeType.objects.filter(is_active=True))
+    counts = dict(
+        RecordPriority.objects.filter(record__dataset=dataset)
+        .values("priority_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("priority_id", "n")
+    )
+    values = [counts.get(p.pk, 0) for p in priorities]
+    cells_p = (
+        [
+            publish_count(v, SENSITIVE if p.is_sensitive else STANDARD)
+            for v, p in zip(values, priorities, strict=True)
+        ]
+        if suppressed
+        else values
+    )
+    result.by_priority = [
+        AggregateRow(label=p.name, count=c, code=p.slug)
+        for p, c in zip(priorities, cells_p, strict=True)
+    ]
+    _bars(result.by_priority)
+
+    # 3. District and authority, with rates per 1,000 residents.
+    by_district = (
+        records.filter(lsoa__in_area=True)
+        .values("lsoa__district_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    district_counts = {row["lsoa__district_id"]: row["n"] for row in by_district}
+    populations = (
+        Lsoa.objects.filter(in_area=True)
+        .values("district_id", "district__code", "district__name", "district__authority__name")
+        .annotate(population=Sum("population_total"), year=Max("population_year"))
+        .order_by("district__name")
+    )
+    district_rows = [p for p in populations if p["district_id"] is not None]
+    values = [district_counts.get(p["district_id"], 0) for p in district_rows]
+    cells_d = _publish(values, suppressed=suppressed)
+    authority_totals: OrderedDict[str, list[int]] = OrderedDict()
+    for p, cell, value in zip(district_rows, cells_d, values, strict=True):
+        result.by_district.append(
+            AggregateRow(
+                label=p["district__name"],
+                code=p["district__code"],
+                count=cell,
+                rate=_rate(cell, p["population"]),
+            )
+        )
+        result.population_year = result.population_year or p["year"]
+        if p["district__authority__name"]:
+            entry = authority_totals.setdefault(p["district__authority__name"], [0, 0])
+            entry[0] += value
+            entry[1] += p["population"] or 0
+    _bars(result.by_district)
+    names = sorted(authority_totals)
+    cells_a = _publish([authority_totals[n][0] for n in names], suppressed=suppressed)
+    result.by_authority = [
+        AggregateRow(label=n, count=c, rate=_rate(c, authority_totals[n][1]))
+        for n, c in zip(names, cells_a, strict=True)
+    ]
+    _bars(result.by_authority)
+
+    # 4. Deprivation decile of the LSOA (1 = most deprived 10% in England).
+    by_decile = dict(
+        records.filter(lsoa__in_area=True, lsoa__imd_decile__isnull=False)
+        .values("lsoa__imd_decile")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("lsoa__imd_decile", "n")
+    )
+    decile_population = dict(
+        Lsoa.objects.filter(in_area=True, imd_decile__isnull=False)
+        .values("imd_decile")
+        .annotate(population=Sum("population_total"))
+        .order_by()
+        .values_list("imd_decile", "population")
+    )
+    deciles = sorted(set(decile_population) | set(by_decile))
+    cells_i = _publish([by_decile.get(d, 0) for d in deciles], suppressed=suppressed)
+    for decile, cell in zip(deciles, cells_i, strict=True):
+        label = f"{decile}" + (" (most deprived)" if decile == 1 else "")
+        label += " (least deprived)" if decile == 10 else ""
+        result.by_decile.append(
+            AggregateRow(label=label, count=cell, rate=_rate(cell, decile_population.get(decile)))
+        )
+    _bars(result.by_decile)
+
+    # 5. Records outside the area or without a known LSOA.
+    edges = records.aggregate(
+        outside=Count("pk", filter=Q(outside_area=True) | Q(lsoa__in_area=False)),
+        none=Count("pk", filter=Q(lsoa__isnull=True, outside_area=False)),
+    )
+    if suppressed:
+        result.outside_area = publish_count(edges["outside"], STANDARD)
+        result.no_area = publish_count(edges["none"], STANDARD)
+    else:
+        result.outside_area, result.no_area = edges["outside"], edges["none"]
+    return result
