@@ -1,0 +1,165 @@
+"""Aggregates: counts in SQL for every signed-in person, suppressed without record-level access."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from core.models import AuditEvent
+from incidents.models import PriorityCrimeType, RecordPriority
+from incidents.selectors import aggregates_for_dataset
+from tests.incidents.factories import (
+    AuthorityFactory,
+    CategoryFactory,
+    DistrictFactory,
+    LsoaFactory,
+    RecordFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+MARCH = dt.date(2022, 3, 1)
+APRIL = dt.date(2022, 4, 1)
+
+
+@pytest.fixture
+def area(db):
+    north = AuthorityFactory(code="E06000001", name="North Testshire")
+    district = DistrictFactory(code="E07000001", name="Northtown", authority=north)
+    return {
+        "poor": LsoaFactory(
+            code="E01000001", district=district, imd_decile=1, population_total=2000
+        ),
+        "rich": LsoaFactory(
+            code="E01000002", district=district, imd_decile=10, population_total=2000
+        ),
+        "outside": LsoaFactory(code="E01000003", district=None, in_area=False),
+    }
+
+
+@pytest.fixture
+def categories(db):
+    return {
+        "robbery": CategoryFactory(slug="robbery", name="Robbery"),
+        "violence": CategoryFactory(slug="violence", name="Violence"),
+        "rape": CategoryFactory(slug="rape", name="Rape", is_sensitive=True),
+    }
+
+
+def add(dataset, n: int, *, category, lsoa, month=MARCH) -> list:
+    return RecordFactory.create_batch(
+        n, dataset=dataset, category=category, lsoa=lsoa, occurred_on=month
+    )
+
+
+def test_bob_sees_aggregates_with_small_cells_suppressed(
+    bob_client, police_dataset, area, categories
+):
+    add(police_dataset, 3, category=categories["robbery"], lsoa=area["poor"])
+    add(police_dataset, 3, category=categories["robbery"], lsoa=area["poor"], month=APRIL)
+    burglary = CategoryFactory(slug="burglary", name="Burglary")
+    add(police_dataset, 8, category=burglary, lsoa=area["poor"])
+    add(police_dataset, 8, category=burglary, lsoa=area["poor"], month=APRIL)
+    add(police_dataset, 40, category=categories["violence"], lsoa=area["poor"])
+    add(police_dataset, 22, category=categories["violence"], lsoa=area["rich"], month=APRIL)
+    response = bob_client.get(reverse("incidents:aggregates", args=["police-data"]))
+    assert response.status_code == 200
+    result = response.context["result"]
+    assert result.suppressed
+    table = {name: (cells, total) for name, cells, total in result.category_table}
+    assert table["Robbery"][0] == ["*", "*"]  # a cell of 3 shows "*"
+    # 8 is not small, but hidden so that the month totals cannot reveal the robberies.
+    assert table["Burglary"][0] == ["*", "*"]
+    assert table["Violence"][0] == [40, 20]  # 22 rounds to the nearest 5
+    assert result.total == 85  # 84 rounded
+    assert (
+        '<td class="govuk-table__cell govuk-table__cell--numeric">*</td>'
+        in response.content.decode()
+    )
+    page = response.content.decode()
+    assert "counts only" in page
+    assert not AuditEvent.objects.filter(action__startswith="records.").exists()
+
+
+def test_alice_sees_exact_counts(alice_client, police_dataset, area, categories):
+    add(police_dataset, 3, category=categories["robbery"], lsoa=area["poor"])
+    add(police_dataset, 22, category=categories["violence"], lsoa=area["rich"], month=APRIL)
+    result = alice_client.get(reverse("incidents:aggregates", args=["police-data"])).context[
+        "result"
+    ]
+    assert not result.suppressed
+    table = {name: (cells, total) for name, cells, total in result.category_table}
+    assert table["Robbery"] == ([3, 0], 3)
+    assert table["Violence"] == ([0, 22], 22)
+    assert result.total == 25
+    assert result.months == ["Mar 2022", "Apr 2022"]
+
+
+def test_sensitive_categories_use_the_higher_threshold(police_dataset, area, categories):
+    add(police_dataset, 9, category=categories["rape"], lsoa=area["poor"])
+    add(police_dataset, 9, category=categories["rape"], lsoa=area["poor"], month=APRIL)
+    add(police_dataset, 9, category=categories["violence"], lsoa=area["poor"])
+    add(police_dataset, 9, category=categories["violence"], lsoa=area["poor"], month=APRIL)
+    result = aggregates_for_dataset(dataset=police_dataset, record_level=False)
+    table = {name: cells for name, cells, _total in result.category_table}
+    assert table["Rape"] == ["*", "*"]
+    assert table["Violence"] == [10, 10]
+
+
+def test_priority_counts_use_the_sensitive_rule_for_sensitive_priorities(
+    police_dataset, area, categories
+):
+    records = add(police_dataset, 9, category=categories["violence"], lsoa=area["poor"])
+    da = PriorityCrimeType.objects.create(
+        slug="domestic-abuse", name="Domestic abuse", is_sensitive=True
+    )
+    knife = PriorityCrimeType.objects.create(slug="knife-crime", name="Knife crime")
+    for record in records:
+        RecordPriority.objects.create(record=record, priority=da)
+        RecordPriority.objects.create(record=record, priority=knife)
+    suppressed = {
+        r.code: r.count
+        for r in aggregates_for_dataset(dataset=police_dataset, record_level=False).by_priority
+    }
+    assert suppressed == {"domestic-abuse": "*", "knife-crime": 10}
+    exact = {
+        r.code: r.count
+        for r in aggregates_for_dataset(dataset=police_dataset, record_level=True).by_priority
+    }
+    assert exact == {"domestic-abuse": 9, "knife-crime": 9}
+
+
+def test_rates_per_thousand_by_district_authority_and_decile(police_dataset, area, categories):
+    add(police_dataset, 30, category=categories["violence"], lsoa=area["poor"])
+    add(police_dataset, 10, category=categories["violence"], lsoa=area["rich"])
+    add(police_dataset, 5, category=categories["violence"], lsoa=area["outside"])
+    result = aggregates_for_dataset(dataset=police_dataset, record_level=True)
+    (district,) = result.by_district
+    assert (district.label, district.count, district.rate) == ("Northtown", 40, "10.00")
+    (authority,) = result.by_authority
+    assert (authority.label, authority.count, authority.rate) == ("North Testshire", 40, "10.00")
+    deciles = {row.label: (row.count, row.rate) for row in result.by_decile}
+    assert deciles["1 (most deprived)"] == (30, "15.00")
+    assert deciles["10 (least deprived)"] == (10, "5.00")
+    assert result.outside_area == 5
+
+
+def test_aggregate_query_count_is_constant_in_data_size(
+    bob_client, police_dataset, area, categories, django_assert_max_num_queries
+):
+    url = reverse("incidents:aggregates", args=["police-data"])
+    add(police_dataset, 5, category=categories["violence"], lsoa=area["poor"])
+    with django_assert_max_num_queries(25) as small:
+        bob_client.get(url)
+    for month in (dt.date(2022, m, 1) for m in range(1, 13)):
+        for name in ("robbery", "violence", "rape"):
+            add(police_dataset, 4, category=categories[name], lsoa=area["rich"], month=month)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        response = bob_client.get(url)
+    assert len(response.context["result"].months) == 12
+
+
+def test_aggregates_of_an_unknown_dataset_are_not_found(bob_client):
+    assert bob_client.get(reverse("incidents:aggregates", args=["nope"])).status_code == 404
