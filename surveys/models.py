@@ -101,7 +101,7 @@ class SurveyPage(models.Model):
         "Question",
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,  # refused unless the whole survey goes
         related_name="+",
         help_text="Show this page only when an earlier question's answer matches.",
     )
@@ -171,7 +171,7 @@ class Question(models.Model):
         "self",
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,  # refused unless the whole survey goes
         related_name="+",
         help_text="Ask this question only when an earlier question's answer matches.",
     )
