@@ -32,6 +32,13 @@ PUBLIC = {
     "account_confirm_email",
     "account_email_verification_sent",
     # Public survey pages and events are added by the surveys app.
+    "surveys:index",
+    "surveys:events",
+    "surveys:start",
+    "surveys:question",
+    "surveys:contact",
+    "surveys:check",
+    "surveys:confirmation",
     "strategy:public",
 }
 PUBLIC |= set(getattr(settings, "TEST_EXTRA_PUBLIC_URL_NAMES", ()))
