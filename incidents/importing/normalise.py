@@ -85,6 +85,7 @@ class Lookups:
     today: dt.date
     now_utc: dt.datetime
     values: dict[str, dict[str, str]] = field(default_factory=dict)
+    lsoa_prefixes: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls, dataset_format: str) -> Lookups:
@@ -106,6 +107,7 @@ class Lookups:
             values.setdefault(name, {})[source.strip().lower()] = value
         now = timezone.now()
         return cls(
+            lsoa_prefixes=frozenset(code[:3] for code in lsoas),
             lsoas=lsoas,
             categories=categories,
             today=timezone.localdate(),
@@ -121,7 +123,7 @@ _DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _DATE_UK = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
-_DATETIME = re.compile(r"^(\S+)[ T](\d{1,2}:\d{2}(?::\d{2})?)$")
+_LSOA_CODE = re.compile(r"^[EW]01\d{6}$")
 
 
 def parse_date(value: str, *, allow_month: bool) -> tuple[dt.date, str]:
@@ -377,7 +379,12 @@ class Normaliser:
             if required:
                 raise RowInvalid(self._heading(field), "is empty; an LSOA code is required")
             return None, False
-        found = self.lookups.lsoas.get(code.upper())
+        code = code.upper()
+        found = self.lookups.lsoas.get(code)
+        if found is None and _LSOA_CODE.match(code) and code[:3] not in self.lookups.lsoa_prefixes:
+            # A well-formed LSOA of a nation whose geography is not loaded at all (police.uk
+            # files near the border carry Welsh W01 codes): outside the area by definition.
+            return None, True
         if found is None:
             raise RowInvalid(
                 self._heading(field), f"{code[:20]} is not a known LSOA code", code

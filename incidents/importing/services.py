@@ -188,6 +188,15 @@ def _stage_file(
     )
 
 
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file on disk, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def _file_unchanged(upload: Upload) -> bool:
     digest = hashlib.sha256()
     with upload.file.open("rb") as handle:
