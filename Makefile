@@ -59,6 +59,8 @@ format: install
 
 ## Load the real public geography, deprivation and population files (see README).
 load-data: install
+	DJANGO_DEBUG=true $(MANAGE) load_crime_categories
+	DJANGO_DEBUG=true $(MANAGE) load_priorities
 	DJANGO_DEBUG=true $(MANAGE) load_geography --data-dir $(or $(DATA),../shared/data)
 
 ## Every benchmark in bench/ (each prints its ratios; see docs/benchmarks.md).
