@@ -198,3 +198,6 @@ def seed(*, stdout: Any) -> None:
     _seed_geography(stdout)
     datasets = seed_demo_datasets(stdout=stdout)
     stdout.write(f"Incident datasets ready: {', '.join(sorted(datasets))}.")
+    from .importing.demo import seed_police_uk  # real police.uk months, through the pipeline
+
+    seed_police_uk(stdout=stdout)

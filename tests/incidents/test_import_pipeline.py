@@ -96,7 +96,10 @@ def test_same_file_twice_changes_nothing(police_dataset, tmp_path):
 
 
 def test_changed_row_updates_its_record_in_place(template_dataset, tmp_path):
-    run(template_dataset, write(tmp_path, "v1.csv", template_csv(template_row("T1"), template_row("T2"))))
+    run(
+        template_dataset,
+        write(tmp_path, "v1.csv", template_csv(template_row("T1"), template_row("T2"))),
+    )
     record = IncidentRecord.objects.get(source_ref="T1")
     second = run(
         template_dataset,
@@ -118,7 +121,9 @@ def test_changed_row_updates_its_record_in_place(template_dataset, tmp_path):
 def test_template_values_are_normalised(template_dataset, tmp_path):
     upload = run(
         template_dataset,
-        write(tmp_path, "t.csv", template_csv(template_row("T9", date="14/03/2022", category="34B"))),
+        write(
+            tmp_path, "t.csv", template_csv(template_row("T9", date="14/03/2022", category="34B"))
+        ),
     )
     assert upload.status == Upload.Status.IMPORTED, upload.problem
     record = IncidentRecord.objects.get(source_ref="T9")
@@ -175,7 +180,9 @@ def test_istv_extract_is_read_by_its_documented_headings(istv_dataset, tmp_path)
     assert upload.status == Upload.Status.IMPORTED, (upload.problem, upload.first_errors)
     first = IncidentRecord.objects.get(source_ref="RNS01:A-001")
     assert (first.location_type, first.weapon, first.victim_age_band) == (
-        "licensed_premises", "knife", "18-24",
+        "licensed_premises",
+        "knife",
+        "18-24",
     )
     assert first.occurred_on == dt.date(2022, 3, 12) and first.date_precision == "datetime"
     second = IncidentRecord.objects.get(source_ref="RNS01:A-002")
@@ -192,8 +199,30 @@ def test_template_xlsx_is_imported(template_dataset, tmp_path):
     sheet = workbook.active
     sheet.title = "Data"
     sheet.append(list(TEMPLATE_FIELD_NAMES))
-    sheet.append(["X1", dt.datetime(2022, 3, 14), "21:05", "Robbery", IN_AREA, "=1+1", 52.24,
-                  -0.9, "", "", "", "", "", "", "", "", "", "", "", ""])
+    sheet.append(
+        [
+            "X1",
+            dt.datetime(2022, 3, 14),
+            "21:05",
+            "Robbery",
+            IN_AREA,
+            "=1+1",
+            52.24,
+            -0.9,
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ]
+    )
     path = tmp_path / "data.xlsx"
     workbook.save(path)
     upload = run(template_dataset, path)
@@ -231,7 +260,9 @@ def test_tasks_are_idempotent(police_dataset, tmp_path, alice):
     assert RecordVersion.objects.filter(upload=upload).count() == 1
 
 
-def test_confirm_queues_import_on_commit(police_dataset, tmp_path, alice, django_capture_on_commit_callbacks):
+def test_confirm_queues_import_on_commit(
+    police_dataset, tmp_path, alice, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         with open(write(tmp_path, "p.csv", police_csv(police_row("q1"))), "rb") as handle:
             upload = services.upload_receive(
@@ -280,3 +311,18 @@ def test_command_exits_non_zero_on_refusal(police_dataset, tmp_path, capsys):
 def test_command_refuses_unknown_dataset(db, tmp_path):
     with pytest.raises(CommandError, match="No dataset"):
         call_command("import_incidents", "--dataset", "nope", str(write(tmp_path, "a.csv", "x")))
+
+
+def test_welsh_lsoa_without_welsh_geography_is_outside_the_area(police_dataset, tmp_path):
+    # police.uk files near the border carry Welsh (W01) LSOAs; no Welsh LSOA is loaded at all.
+    upload = run(police_dataset, write(tmp_path, "w.csv", police_csv(police_row("w1", lsoa="W01001879"))))
+    assert upload.status == Upload.Status.IMPORTED, upload.first_errors
+    record = IncidentRecord.objects.get()
+    assert record.lsoa is None and record.outside_area is True
+    assert upload.rows_outside_area == 1
+
+
+def test_unknown_english_lsoa_is_still_an_error(police_dataset, tmp_path):
+    upload = run(police_dataset, write(tmp_path, "e.csv", police_csv(police_row("e1", lsoa="E01999998"))))
+    assert upload.status == Upload.Status.INVALID
+    assert not IncidentRecord.objects.exists()
