@@ -280,25 +280,34 @@ class OutcomeMeasureAdmin(admin.ModelAdmin):
         if formset.model is not Measurement:
             super().save_formset(request, form, formset, change)
             return
-        # Measurements go through the service so each is audited and credited to its recorder.
-        for deleted in formset.deleted_objects:
-            deleted.delete()
+        # Measurements go through the services so each change is audited and credited.
+        # The admin's change message reads these three lists, which formset.save() would set.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for inline_form in formset.forms:
-            if not inline_form.has_changed() or inline_form in formset.deleted_forms:
-                continue
-            data = inline_form.cleaned_data
+            data = getattr(inline_form, "cleaned_data", None)
             if not data:
                 continue
-            if inline_form.instance.pk:
-                inline_form.instance.delete()
-            services.measurement_record(
+            existing = inline_form.instance if inline_form.instance.pk else None
+            if formset.can_delete and formset._should_delete_form(inline_form):
+                if existing is not None:
+                    services.measurement_delete(measurement=existing, actor=request.user)
+                    formset.deleted_objects.append(existing)
+                continue
+            if not inline_form.has_changed():
+                continue
+            measurement = services.measurement_record(
                 measure=form.instance,
                 actor=request.user,
                 period_start=data["period_start"],
                 period_end=data["period_end"],
                 value=data["value"],
                 note=data.get("note", ""),
+                replacing=existing,
             )
+            if existing is None:
+                formset.new_objects.append(measurement)
+            else:
+                formset.changed_objects.append((measurement, inline_form.changed_data))
 
 
 @admin.register(AnnualReview)

@@ -148,10 +148,17 @@ def measurement_record(
     period_end: datetime.date,
     value: Decimal,
     note: str = "",
+    replacing: Measurement | None = None,
 ) -> Measurement:
     """Record (or correct) the value of an outcome measure for a period."""
     if period_end < period_start:
         raise ValidationError({"period_end": "The period must end after it starts"})
+    if replacing is not None and (replacing.period_start, replacing.period_end) != (
+        period_start,
+        period_end,
+    ):
+        # The period itself was corrected: the old row goes, with its own audit event.
+        measurement_delete(measurement=replacing, actor=actor)
     measurement, created = Measurement.objects.update_or_create(
         measure=measure,
         period_start=period_start,
@@ -166,6 +173,19 @@ def measurement_record(
         detail={"measure": measure.slug, "value": str(value)},
     )
     return measurement
+
+
+@transaction.atomic
+def measurement_delete(*, measurement: Measurement, actor: Any) -> None:
+    """Remove a measurement entered in error."""
+    audit_record(
+        actor=actor,
+        action="strategy.measurement_deleted",
+        obj=measurement,
+        summary=f"{measurement} removed",
+        detail={"measure": measurement.measure.slug, "value": str(measurement.value)},
+    )
+    measurement.delete()
 
 
 EXPORT_FORMATS = {"csv": CSV, "xlsx": XLSX}

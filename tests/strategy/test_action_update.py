@@ -202,3 +202,32 @@ def test_update_without_evidence_has_no_download(alice_client, action_a, lead_cl
 def test_unknown_action_is_404(lead_client):
     assert lead_client.get(reverse("strategy:action_update", args=[999999])).status_code == 404
     assert lead_client.get(reverse("strategy:action", args=[999999])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_evidence_over_the_size_limit_is_refused(monkeypatch, lead_client, action_a):
+    monkeypatch.setattr("strategy.services.EVIDENCE_MAX_BYTES", 10)
+    upload = SimpleUploadedFile("big.pdf", b"%PDF-1.4 more than ten bytes")
+    response = _post(lead_client, action_a, evidence=upload)
+    assert "The evidence file must be smaller than 10 MB" in response.content.decode()
+    assert not action_a.updates.exists()
+
+
+@pytest.mark.django_db
+def test_partner_lead_dashboard_links_to_their_organisations_actions(lead_client, org_a):
+    page = lead_client.get(reverse("core:dashboard")).content.decode()
+    assert f"{reverse('strategy:plan')}?lead_organisation={org_a.pk}" in page
+    assert "Actions led by Police" in page
+
+
+@pytest.mark.django_db
+def test_staff_see_a_link_to_change_the_action_in_the_admin(staff_client, lead_client, action_a):
+    admin_url = reverse("admin:strategy_action_change", args=[action_a.pk])
+    assert (
+        admin_url
+        in staff_client.get(reverse("strategy:action", args=[action_a.pk])).content.decode()
+    )
+    assert (
+        admin_url
+        not in lead_client.get(reverse("strategy:action", args=[action_a.pk])).content.decode()
+    )

@@ -9,11 +9,13 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.urls import reverse
 
+from core.models import AuditEvent
 from strategy.models import (
     Action,
     AnnualReview,
     Consultation,
     Driver,
+    OutcomeMeasure,
     Principle,
     ProgressUpdate,
     Strategy,
@@ -148,3 +150,56 @@ def test_staff_publish_a_strategy_from_the_admin(staff_client, strategy):
     strategy.refresh_from_db()
     assert draft.status == "published"
     assert strategy.status == "superseded"
+
+
+@pytest.mark.django_db
+def test_staff_record_a_measurement_in_the_admin_and_it_is_audited(staff, staff_client):
+    measure = OutcomeMeasure.objects.get(slug="knife-enabled-serious-violence-under-25")
+    url = reverse("admin:strategy_outcomemeasure_change", args=[measure.pk])
+    data = {
+        "slug": measure.slug,
+        "name": measure.name,
+        "definition": measure.definition,
+        "data_source": measure.data_source,
+        "unit": measure.unit,
+        "direction": measure.direction,
+        "is_home_office_headline": "on",
+        "display_order": "2",
+        "is_public": "on",
+        "baseline_value": "120",
+        "baseline_date": "2023-03-31",
+        "target_value": "",
+        "target_date": "",
+        "target_description": "Fewer each year",
+        "measurements-TOTAL_FORMS": "1",
+        "measurements-INITIAL_FORMS": "0",
+        "measurements-MIN_NUM_FORMS": "0",
+        "measurements-MAX_NUM_FORMS": "1000",
+        "measurements-0-period_start": "2023-04-01",
+        "measurements-0-period_end": "2024-03-31",
+        "measurements-0-value": "104",
+        "measurements-0-note": "",
+    }
+    response = staff_client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    (measurement,) = measure.measurements.all()
+    assert str(measurement.value) == "104.00"
+    assert measurement.recorded_by == staff
+    assert AuditEvent.objects.filter(action="strategy.measurement_recorded").count() == 1
+    # Correct the value, then remove the row: each is its own audit event.
+    data.update(
+        {
+            "measurements-INITIAL_FORMS": "1",
+            "measurements-0-id": str(measurement.pk),
+            "measurements-0-measure": str(measure.pk),
+            "measurements-0-value": "99",
+        }
+    )
+    assert staff_client.post(url, data).status_code == 302
+    measurement = measure.measurements.get()
+    assert str(measurement.value) == "99.00"
+    assert AuditEvent.objects.filter(action="strategy.measurement_corrected").count() == 1
+    data["measurements-0-DELETE"] = "on"
+    assert staff_client.post(url, data).status_code == 302
+    assert not measure.measurements.exists()
+    assert AuditEvent.objects.filter(action="strategy.measurement_deleted").count() == 1

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.template import Context, Template
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from strategy.models import Strategy
@@ -107,3 +109,18 @@ def test_headline_measures_are_shown_without_invented_figures(anonymous, partner
     page = anonymous.get(PUBLIC).content.decode()
     assert "Hospital admissions for assault with a knife or sharp object, under 25" in page
     assert "Not yet measured" in page
+
+
+@pytest.mark.django_db
+def test_public_page_query_count_does_not_grow_with_actions(
+    anonymous, partnership, strategy, theme, org_a, django_assert_max_num_queries
+):
+    ActionFactory(theme=theme, lead_organisation=org_a)
+    anonymous.get(PUBLIC)
+    with CaptureQueriesContext(connection) as few:
+        anonymous.get(PUBLIC)
+    for _ in range(20):
+        ActionFactory(theme=theme, lead_organisation=org_a)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = anonymous.get(PUBLIC).content.decode()
+    assert "21 actions" in page
