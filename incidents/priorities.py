@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet, Value
 
@@ -121,8 +122,12 @@ def priorities_recompute(
     flags on other records are left alone. Inactive priorities lose their flags on the records.
     """
     # Fix the set of records first: the caller's queryset may itself depend on the flags.
+    try:
+        sql = str(records.query)
+    except EmptyResultSet:
+        return 0
     record_ids = records.order_by().values("pk")
-    if RecordPriority._meta.db_table in str(records.query):
+    if RecordPriority._meta.db_table in sql:
         record_ids = list(records.order_by().values_list("pk", flat=True))
     targets = IncidentRecord.objects.filter(pk__in=record_ids)
     flags = RecordPriority.objects.filter(record_id__in=record_ids)

@@ -276,3 +276,16 @@ def test_changing_a_rule_in_the_admin_recomputes(
         )
     assert response.status_code == 302, response.content.decode()[:3000]
     assert flags(record) == {"violence-under-25"}
+
+
+def test_recompute_of_no_records_writes_nothing(reference):
+    assert priorities_recompute(records=IncidentRecord.objects.none()) == 0
+
+
+def test_recompute_is_set_based(reference, dataset, django_assert_max_num_queries):
+    for weapon in ("knife", "none", "firearm"):
+        RecordFactory.create_batch(20, dataset=dataset, weapon=weapon, category=cat("drugs"))
+    # One delete, one query for the rules, and one INSERT … SELECT per priority: not per record.
+    with django_assert_max_num_queries(15):
+        written = priorities_recompute(records=IncidentRecord.objects.filter(dataset=dataset))
+    assert written == 20
