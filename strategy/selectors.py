@@ -89,8 +89,11 @@ def strategy_public_content(*, strategy: Strategy) -> dict[str, Any]:
     counts = {value: 0 for value, _label in ActionStatus.choices}
     for action in actions:
         counts[action.status] += 1
+    definitions = list(strategy.definitions.order_by("-version"))
     return {
-        "definition": strategy.definitions.order_by("-version").first(),
+        "definition": definitions[0] if definitions else None,
+        "earlier_definitions": definitions[1:],
+        "consultations": list(strategy.consultations.order_by("consulted_on", "consultee")),
         "themes": list(strategy.themes.all()),
         "principles": list(strategy.principles.all()),
         "drivers": list(strategy.drivers.all()),

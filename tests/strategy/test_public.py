@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.db import connection
 from django.template import Context, Template
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from strategy.models import Strategy
+from strategy.models import Consultation, Strategy
 from tests.strategy.factories import (
     ActionFactory,
     DriverFactory,
@@ -124,3 +126,35 @@ def test_public_page_query_count_does_not_grow_with_actions(
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = anonymous.get(PUBLIC).content.decode()
     assert "21 actions" in page
+
+
+@pytest.mark.django_db
+def test_public_page_shows_the_current_definition_and_keeps_earlier_versions(
+    anonymous, partnership, strategy
+):
+    LocalDefinitionFactory(
+        strategy=strategy,
+        version=2,
+        text="Revised definition including exploitation.",
+        agreed_on=datetime.date(2024, 12, 12),
+    )
+    page = anonymous.get(PUBLIC).content.decode()
+    current = page.index("Revised definition including exploitation.")
+    earlier = page.index("Earlier versions of the definition")
+    assert current < earlier
+    assert "Agreed by the partnership on 12 December 2024." in page
+    assert "Version 1, agreed 1 December 2023" in page
+
+
+@pytest.mark.django_db
+def test_public_page_lists_who_was_consulted(anonymous, partnership, strategy):
+    Consultation.objects.create(
+        strategy=strategy,
+        consultee="HMP Testshire",
+        consultee_kind="prison",
+        consulted_on=datetime.date(2023, 10, 2),
+        response="Private notes from the governor.",
+    )
+    page = anonymous.get(PUBLIC).content.decode()
+    assert "HMP Testshire (prison authority), October 2023" in page
+    assert "Private notes from the governor." not in page
