@@ -89,9 +89,12 @@ class Lookups:
 
     @classmethod
     def load(cls, dataset_format: str) -> Lookups:
-        lsoas = {code: (pk, in_area) for code, pk, in_area in Lsoa.objects.values_list(
-            "code", "pk", "in_area"
-        ).iterator(chunk_size=5000)}
+        lsoas = {
+            code: (pk, in_area)
+            for code, pk, in_area in Lsoa.objects.values_list("code", "pk", "in_area").iterator(
+                chunk_size=5000
+            )
+        }
         categories: dict[str, int] = {}
         for slug, name, pk in CrimeCategory.objects.values_list("slug", "name", "pk"):
             categories[slug.lower()] = pk
@@ -172,30 +175,62 @@ def _choice_table(choices: list[tuple[str, str]], extra: dict[str, str] | None =
 _LOCATION_TYPES = _choice_table(
     IncidentRecord.LocationType.choices,
     {
-        "street": "public_place", "public": "public_place", "park": "public_place",
-        "home": "dwelling", "house": "dwelling", "residence": "dwelling",
-        "pub": "licensed_premises", "bar": "licensed_premises", "club": "licensed_premises",
-        "nightclub": "licensed_premises", "licensed premises": "licensed_premises",
-        "school": "education", "college": "education", "university": "education",
-        "bus": "transport", "train": "transport", "station": "transport",
-        "shop": "retail", "work": "workplace",
+        "street": "public_place",
+        "public": "public_place",
+        "park": "public_place",
+        "home": "dwelling",
+        "house": "dwelling",
+        "residence": "dwelling",
+        "pub": "licensed_premises",
+        "bar": "licensed_premises",
+        "club": "licensed_premises",
+        "nightclub": "licensed_premises",
+        "licensed premises": "licensed_premises",
+        "school": "education",
+        "college": "education",
+        "university": "education",
+        "bus": "transport",
+        "train": "transport",
+        "station": "transport",
+        "shop": "retail",
+        "work": "workplace",
     },
 )
 _WEAPONS = _choice_table(
     IncidentRecord.Weapon.choices,
     {
-        "knife": "knife", "blade": "knife", "sharp": "knife", "sharp object": "knife",
-        "knife/sharp": "knife", "bottle": "other", "glass": "other", "bottle/glass": "other",
-        "blunt object": "other", "gun": "firearm", "body": "none", "hit": "none",
-        "kick": "none", "fist": "none", "feet": "none", "body (hit, kick)": "none",
+        "knife": "knife",
+        "blade": "knife",
+        "sharp": "knife",
+        "sharp object": "knife",
+        "knife/sharp": "knife",
+        "bottle": "other",
+        "glass": "other",
+        "bottle/glass": "other",
+        "blunt object": "other",
+        "gun": "firearm",
+        "body": "none",
+        "hit": "none",
+        "kick": "none",
+        "fist": "none",
+        "feet": "none",
+        "body (hit, kick)": "none",
     },
 )
-_AGE_BANDS = _choice_table(IncidentRecord.AgeBand.choices, {"under 10": "0-9", "65 and over": "65+"})
+_AGE_BANDS = _choice_table(
+    IncidentRecord.AgeBand.choices, {"under 10": "0-9", "65 and over": "65+"}
+)
 _SEXES = _choice_table(IncidentRecord.Sex.choices, {"f": "female", "m": "male"})
 _INJURIES = _choice_table(IncidentRecord.Injury.choices)
 _BOOLEANS = {
-    "yes": True, "y": True, "true": True, "1": True,
-    "no": False, "n": False, "false": False, "0": False,
+    "yes": True,
+    "y": True,
+    "true": True,
+    "1": True,
+    "no": False,
+    "n": False,
+    "false": False,
+    "0": False,
 }
 
 
@@ -267,7 +302,8 @@ class Normaliser:
         if duplicates:
             raise FileRefused(
                 "These column headings appear more than once: "
-                + ", ".join(f"“{h}”" for h in duplicates) + "."
+                + ", ".join(f"“{h}”" for h in duplicates)
+                + "."
             )
         known = set(mapping) | set(self.format.ignored)
         identifiers = spec.direct_identifier_columns(headings, known)
@@ -319,7 +355,7 @@ class Normaliser:
     # -- rows --------------------------------------------------------------
     def normalise(self, row_no: int, cells: list[str]) -> tuple[Any, ...]:
         """The staged tuple for the row; raises RowInvalid naming the column and reason."""
-        if len(cells) > len(self.headings) and any(c.strip() for c in cells[len(self.headings):]):
+        if len(cells) > len(self.headings) and any(c.strip() for c in cells[len(self.headings) :]):
             raise RowInvalid(
                 "(whole row)",
                 f"has {len(cells)} cells but there are {len(self.headings)} column headings",
@@ -386,9 +422,7 @@ class Normaliser:
             # files near the border carry Welsh W01 codes): outside the area by definition.
             return None, True
         if found is None:
-            raise RowInvalid(
-                self._heading(field), f"{code[:20]} is not a known LSOA code", code
-            )
+            raise RowInvalid(self._heading(field), f"{code[:20]} is not a known LSOA code", code)
         return found[0], not found[1]
 
     def _category(self, value: str, field: str, required: bool) -> int | None:
@@ -398,9 +432,7 @@ class Normaliser:
             return None
         found = self.lookups.categories.get(value.lower())
         if found is None:
-            raise RowInvalid(
-                self._heading(field), f"“{value[:60]}” is not a known category", value
-            )
+            raise RowInvalid(self._heading(field), f"“{value[:60]}” is not a known category", value)
         return found
 
     def _ref(self, value: str, field: str) -> str:
@@ -426,7 +458,9 @@ class Normaliser:
             raise RowInvalid(self._heading("occurred_date"), "is empty; a date is required")
         day, precision = self._date(raw_date, "occurred_date", allow_month=True)
         occurred_at, precision = self._moment(
-            day, precision, self._time(get(cells, "occurred_time"), "occurred_time"),
+            day,
+            precision,
+            self._time(get(cells, "occurred_time"), "occurred_time"),
             "occurred_time",
         )
         lsoa_id, outside = self._lsoa(get(cells, "lsoa_code"), "lsoa_code", required=False)
@@ -440,7 +474,9 @@ class Normaliser:
             _text(get(cells, "location_text"), self._heading("location_text"), 255),
             _coordinate(get(cells, "latitude"), self._heading("latitude"), -90, 90),
             _coordinate(get(cells, "longitude"), self._heading("longitude"), -180, 180),
-            _choice(get(cells, "location_type"), self._location_types, self._heading("location_type")),
+            _choice(
+                get(cells, "location_type"), self._location_types, self._heading("location_type")
+            ),
             _choice(get(cells, "weapon"), self._weapons, self._heading("weapon")),
             _boolean(get(cells, "domestic_abuse"), self._heading("domestic_abuse")),
             _boolean(get(cells, "alcohol_involved"), self._heading("alcohol_involved")),
@@ -474,7 +510,15 @@ class Normaliser:
             _text(get(cells, "location_text"), self._heading("location_text"), 255),
             _coordinate(get(cells, "latitude"), self._heading("latitude"), -90, 90),
             _coordinate(get(cells, "longitude"), self._heading("longitude"), -180, 180),
-            "unknown", "unknown", None, None, None, "unknown", "unknown", "unknown", "unknown",
+            "unknown",
+            "unknown",
+            None,
+            None,
+            None,
+            "unknown",
+            "unknown",
+            "unknown",
+            "unknown",
             "unknown",
             _text(get(cells, "outcome"), self._heading("outcome"), 200),
             "",
@@ -485,8 +529,14 @@ class Normaliser:
         else:
             # Anti-social behaviour has no Crime ID: a reference made from the row's content.
             content = "\x1f".join(
-                (raw_month, get(cells, "longitude"), get(cells, "latitude"),
-                 get(cells, "lsoa_code"), get(cells, "location_text"), get(cells, "category"))
+                (
+                    raw_month,
+                    get(cells, "longitude"),
+                    get(cells, "latitude"),
+                    get(cells, "lsoa_code"),
+                    get(cells, "location_text"),
+                    get(cells, "category"),
+                )
             )
             base = "asb-" + hashlib.sha1(content.encode()).hexdigest()[:24]  # noqa: S324
         # police.uk itself repeats a Crime ID, and identical ASB rows, within one month's file:
@@ -515,7 +565,9 @@ class Normaliser:
             raise RowInvalid(self._heading("period_end"), "is before the reporting period start")
         arrival_raw = get(cells, "arrival_date")
         if not arrival_raw:
-            raise RowInvalid(self._heading("arrival_date"), "is empty; the arrival date is required")
+            raise RowInvalid(
+                self._heading("arrival_date"), "is empty; the arrival date is required"
+            )
         arrival, _ = self._date(arrival_raw, "arrival_date", allow_month=False)
         arrival_time = self._time(get(cells, "arrival_time"), "arrival_time")
         assault_raw = get(cells, "assault_date")
@@ -524,7 +576,9 @@ class Normaliser:
             if day > arrival:
                 raise RowInvalid(self._heading("assault_date"), "is after the arrival date")
             occurred_at, precision = self._moment(
-                day, precision, self._time(get(cells, "assault_time"), "assault_time"),
+                day,
+                precision,
+                self._time(get(cells, "assault_time"), "assault_time"),
                 "assault_time",
             )
         else:
@@ -544,12 +598,20 @@ class Normaliser:
             _text(get(cells, "location_text"), self._heading("location_text"), 255),
             None,
             None,
-            _choice(get(cells, "location_type"), self._location_types, self._heading("location_type")),
+            _choice(
+                get(cells, "location_type"), self._location_types, self._heading("location_type")
+            ),
             _choice(get(cells, "weapon"), self._weapons, self._heading("weapon")),
-            None, None, None,
+            None,
+            None,
+            None,
             _choice(get(cells, "victim_age_band"), _AGE_BANDS, self._heading("victim_age_band")),
             _choice(get(cells, "victim_sex"), _SEXES, self._heading("victim_sex")),
-            "unknown", "unknown", "unknown", "", "",
+            "unknown",
+            "unknown",
+            "unknown",
+            "",
+            "",
         )
         return self._finish(f"{site}:{ref}"[:100], values)
 

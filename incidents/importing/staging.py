@@ -1,3 +1,5 @@
+# ruff: noqa: S608 - SQL is built only from model table/column names held in code; values are
+# always passed as parameters.
 """The staging table and the set-based SQL that validates and writes from it.
 
 PostgreSQL: normalised rows are COPYed (psycopg2 ``copy_expert``) into a temporary table; duplicates

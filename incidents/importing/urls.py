@@ -6,12 +6,24 @@ from . import views
 
 urlpatterns: list = [
     path("uploads/", views.upload_start, name="upload_start"),
-    path("uploads/template.csv", views.template_download, {"kind": "template.csv"},
-         name="upload_template_csv"),
-    path("uploads/template.xlsx", views.template_download, {"kind": "template.xlsx"},
-         name="upload_template_xlsx"),
-    path("uploads/data-dictionary.csv", views.template_download, {"kind": "data-dictionary.csv"},
-         name="upload_dictionary_csv"),
+    path(
+        "uploads/template.csv",
+        views.template_download,
+        {"kind": "template.csv"},
+        name="upload_template_csv",
+    ),
+    path(
+        "uploads/template.xlsx",
+        views.template_download,
+        {"kind": "template.xlsx"},
+        name="upload_template_xlsx",
+    ),
+    path(
+        "uploads/data-dictionary.csv",
+        views.template_download,
+        {"kind": "data-dictionary.csv"},
+        name="upload_dictionary_csv",
+    ),
     path("uploads/<slug:slug>/new/", views.upload_new, name="upload_new"),
     path("uploads/<slug:slug>/history/", views.upload_history, name="upload_history"),
     path("uploads/<int:pk>/", views.upload_detail, name="upload_detail"),

@@ -53,10 +53,7 @@ def template_download(request: HttpRequest, kind: str) -> HttpResponse:
 def upload_new(request: HttpRequest, slug: str) -> HttpResponse:
     dataset = dataset_for_upload_or_404(request.user, slug)
     problem = agreement_problem(dataset)
-    if request.method == "POST":
-        form = UploadForm(request.POST, request.FILES)
-    else:
-        form = UploadForm()
+    form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
     if request.method == "POST" and not problem and form.is_valid():
         file = form.cleaned_data["file"]
         try:

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from tests/incidents/test_import_support.py
 """Bad input → a clear error and zero rows written: one test per kind of bad file."""
 
 from __future__ import annotations
@@ -69,11 +70,21 @@ def test_unknown_columns(police_dataset, tmp_path):
 
 
 def test_direct_identifier_columns_are_refused_by_name(template_dataset, tmp_path):
-    header = "reference,occurred_date,Surname,Date of birth,NHS Number,Home address,Postcode,Mobile,Email"
+    header = (
+        "reference,occurred_date,Surname,Date of birth,NHS Number,Home address,Postcode,Mobile,"
+        "Email"
+    )
     content = f"{header}\nT1,2022-03-01,Smith,1990-01-01,1234567890,1 High St,NN1 1AA,07700,a@b.c\n"
     upload = refused(run(template_dataset, write(tmp_path, "pii.csv", content)))
-    for column in ("Surname", "Date of birth", "NHS Number", "Home address", "Postcode", "Mobile",
-                   "Email"):
+    for column in (
+        "Surname",
+        "Date of birth",
+        "NHS Number",
+        "Home address",
+        "Postcode",
+        "Mobile",
+        "Email",
+    ):
         assert f"“{column}”" in upload.problem
     assert "direct identifiers" in upload.problem
     assert "Smith" not in upload.problem
@@ -82,7 +93,10 @@ def test_direct_identifier_columns_are_refused_by_name(template_dataset, tmp_pat
 def test_lsoa_name_and_partial_postcodes_are_not_identifiers(template_dataset, tmp_path):
     from incidents.importing.spec import direct_identifier_columns
 
-    assert direct_identifier_columns(["LSOA name", "Postcode district", "Location"], {"LSOA name"}) == []
+    assert (
+        direct_identifier_columns(["LSOA name", "Postcode district", "Location"], {"LSOA name"})
+        == []
+    )
 
 
 def test_utf16_with_bom_is_decoded(police_dataset, tmp_path):
@@ -114,7 +128,9 @@ def test_utf16_without_bom_is_refused(police_dataset, tmp_path):
 
 
 def test_impossible_date(template_dataset, tmp_path):
-    path = write(tmp_path, "d.csv", template_csv(template_row("T1"), template_row("T2", date="2022-02-31")))
+    path = write(
+        tmp_path, "d.csv", template_csv(template_row("T1"), template_row("T2", date="2022-02-31"))
+    )
     upload = refused(run(template_dataset, path))
     assert upload.rows_invalid == 1
     assert upload.first_errors == [
@@ -126,13 +142,20 @@ def test_impossible_date(template_dataset, tmp_path):
 
 def test_future_date(template_dataset, tmp_path):
     future = (timezone.localdate() + dt.timedelta(days=3)).isoformat()
-    upload = refused(run(template_dataset, write(tmp_path, "f.csv", template_csv(template_row("T1", date=future)))))
+    upload = refused(
+        run(
+            template_dataset,
+            write(tmp_path, "f.csv", template_csv(template_row("T1", date=future))),
+        )
+    )
     assert upload.first_errors[0]["reason"] == f"{future} is in the future"
 
 
 def test_future_month_in_police_file(police_dataset, tmp_path):
     month = (timezone.localdate() + dt.timedelta(days=40)).strftime("%Y-%m")
-    upload = refused(run(police_dataset, write(tmp_path, "f.csv", police_csv(police_row(month=month)))))
+    upload = refused(
+        run(police_dataset, write(tmp_path, "f.csv", police_csv(police_row(month=month))))
+    )
     assert upload.first_errors[0]["column"] == "Month"
 
 
@@ -145,7 +168,11 @@ def test_unknown_lsoa_code(police_dataset, tmp_path):
 
 
 def test_duplicate_references_in_one_file(template_dataset, tmp_path):
-    path = write(tmp_path, "dup.csv", template_csv(template_row("T1"), template_row("T2"), template_row("T1")))
+    path = write(
+        tmp_path,
+        "dup.csv",
+        template_csv(template_row("T1"), template_row("T2"), template_row("T1")),
+    )
     upload = refused(run(template_dataset, path))
     assert upload.first_errors == [
         {"row": 4, "column": "reference", "reason": "reference T1 is also used on row 2"}
@@ -214,7 +241,9 @@ def test_xlsx_formula_is_text_and_never_evaluated(template_dataset, tmp_path):
     path = _xlsx(tmp_path, [list(TEMPLATE_FIELD_NAMES), row])
     upload = refused(run(template_dataset, path))
     assert upload.first_errors[0] == {
-        "row": 2, "column": "latitude", "reason": "“=52+0.5” is not a number"
+        "row": 2,
+        "column": "latitude",
+        "reason": "“=52+0.5” is not a number",
     }
 
 

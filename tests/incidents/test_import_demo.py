@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from tests/incidents/test_import_support.py
 """seed_police_uk: the demo's real police.uk records, imported through the pipeline, idempotent."""
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ pytestmark = pytest.mark.django_db
 def test_seed_imports_each_file_once(police_dataset, tmp_path, settings):
     folder = tmp_path / "data" / "police_uk"
     folder.mkdir(parents=True)
-    (folder / "2022-01-street.csv").write_text(police_csv(police_row("d1"), police_row("d2", lsoa=OUTSIDE)))
+    (folder / "2022-01-street.csv").write_text(
+        police_csv(police_row("d1"), police_row("d2", lsoa=OUTSIDE))
+    )
     (folder / "2022-02-street.csv").write_text(police_csv(police_row("d3", month="2022-02")))
     settings.SHARED_DATA_DIR = str(tmp_path / "data")
     out = StringIO()

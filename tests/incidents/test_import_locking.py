@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from tests/incidents/test_import_support.py
 """Two imports to one dataset at once cannot interleave: the second waits for the dataset lock
 (PostgreSQL: SELECT … FOR UPDATE on the dataset plus an advisory lock; SQLite: the write lock of an
 IMMEDIATE transaction) and writes nothing until the first has committed."""
@@ -34,7 +35,9 @@ def _confirmed(dataset, path, user) -> Upload:
 
 @pytest.mark.django_db(transaction=True)
 def test_second_import_waits_for_the_dataset_lock(police_dataset, tmp_path, alice):
-    upload = _confirmed(police_dataset, write(tmp_path, "a.csv", police_csv(police_row("L1"))), alice)
+    upload = _confirmed(
+        police_dataset, write(tmp_path, "a.csv", police_csv(police_row("L1"))), alice
+    )
     locked, release = threading.Event(), threading.Event()
 
     def hold_the_lock() -> None:
@@ -85,11 +88,17 @@ def test_second_import_waits_for_the_dataset_lock(police_dataset, tmp_path, alic
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_imports_both_complete_without_mixing(police_dataset, tmp_path, alice):
     first = _confirmed(
-        police_dataset, write(tmp_path, "a.csv", police_csv(*[police_row(f"A{i}") for i in range(300)])), alice
+        police_dataset,
+        write(tmp_path, "a.csv", police_csv(*[police_row(f"A{i}") for i in range(300)])),
+        alice,
     )
     second = _confirmed(
         police_dataset,
-        write(tmp_path, "b.csv", police_csv(*[police_row(f"A{i}", outcome="Charged") for i in range(300)])),
+        write(
+            tmp_path,
+            "b.csv",
+            police_csv(*[police_row(f"A{i}", outcome="Charged") for i in range(300)]),
+        ),
         alice,
     )
     results: dict[int, object] = {}

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from tests/incidents/test_import_support.py
 """The pipeline's guarantees: all or nothing, same file twice is a no-op, changes in place,
 withdrawal restores, formats read as documented."""
 
@@ -263,11 +264,11 @@ def test_tasks_are_idempotent(police_dataset, tmp_path, alice):
 def test_confirm_queues_import_on_commit(
     police_dataset, tmp_path, alice, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        with open(write(tmp_path, "p.csv", police_csv(police_row("q1"))), "rb") as handle:
-            upload = services.upload_receive(
-                dataset=police_dataset, user=alice, file=handle, filename="p.csv"
-            )
+    path = write(tmp_path, "p.csv", police_csv(police_row("q1")))
+    with django_capture_on_commit_callbacks(execute=True), open(path, "rb") as handle:
+        upload = services.upload_receive(
+            dataset=police_dataset, user=alice, file=handle, filename="p.csv"
+        )
     upload.refresh_from_db()
     assert upload.status == Upload.Status.VALIDATED
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -315,7 +316,9 @@ def test_command_refuses_unknown_dataset(db, tmp_path):
 
 def test_welsh_lsoa_without_welsh_geography_is_outside_the_area(police_dataset, tmp_path):
     # police.uk files near the border carry Welsh (W01) LSOAs; no Welsh LSOA is loaded at all.
-    upload = run(police_dataset, write(tmp_path, "w.csv", police_csv(police_row("w1", lsoa="W01001879"))))
+    upload = run(
+        police_dataset, write(tmp_path, "w.csv", police_csv(police_row("w1", lsoa="W01001879")))
+    )
     assert upload.status == Upload.Status.IMPORTED, upload.first_errors
     record = IncidentRecord.objects.get()
     assert record.lsoa is None and record.outside_area is True
@@ -323,6 +326,8 @@ def test_welsh_lsoa_without_welsh_geography_is_outside_the_area(police_dataset, 
 
 
 def test_unknown_english_lsoa_is_still_an_error(police_dataset, tmp_path):
-    upload = run(police_dataset, write(tmp_path, "e.csv", police_csv(police_row("e1", lsoa="E01999998"))))
+    upload = run(
+        police_dataset, write(tmp_path, "e.csv", police_csv(police_row("e1", lsoa="E01999998")))
+    )
     assert upload.status == Upload.Status.INVALID
     assert not IncidentRecord.objects.exists()

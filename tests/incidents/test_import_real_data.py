@@ -83,9 +83,9 @@ def test_six_police_uk_months_import_completely(
     )
     expected_by_slug = Counter({mapping[t]: n for t, n in expected_types.items()})
     got = dict(
-        IncidentRecord.objects.values_list("category__slug").annotate(n=Count("pk")).values_list(
-            "category__slug", "n"
-        )
+        IncidentRecord.objects.values_list("category__slug")
+        .annotate(n=Count("pk"))
+        .values_list("category__slug", "n")
     )
     assert got == dict(expected_by_slug)
 

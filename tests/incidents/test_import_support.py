@@ -109,7 +109,9 @@ def categories(db):
 @pytest.fixture
 def police_dataset(org_a, geography, categories):
     dataset = DatasetFactory(
-        owner=org_a, slug="police-uk-street", name="Police street crime",
+        owner=org_a,
+        slug="police-uk-street",
+        name="Police street crime",
         format=Dataset.Format.POLICE_UK,
     )
     AgreementFactory(dataset=dataset)

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from tests/incidents/test_import_support.py
 """The browser flow: choose → upload → check → preview → confirm → import → summary → history,
 and refusals for everyone who may not upload to the dataset."""
 

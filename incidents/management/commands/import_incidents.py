@@ -44,8 +44,6 @@ class Command(BaseCommand):
                 refused += 1
                 self.stderr.write(f"{path.name}: refused. {upload.problem}")
                 for error in upload.first_errors:
-                    self.stderr.write(
-                        f"  row {error['row']}, {error['column']}: {error['reason']}"
-                    )
+                    self.stderr.write(f"  row {error['row']}, {error['column']}: {error['reason']}")
         if refused:
             raise CommandError(f"{refused} of {len(options['files'])} file(s) refused.")
