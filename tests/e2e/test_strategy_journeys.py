@@ -136,3 +136,21 @@ def test_home_page_shows_the_five_cs(page, plan):
     assert page.get_by_role("heading", name="How we work").is_visible()
     assert page.get_by_text("A system-wide approach.").is_visible()
     check_accessibility(page, "public-home-with-principles")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_demo_plan_and_strategy_pass_axe(page, live_server):
+    import io
+
+    from partners import demo as partners_demo
+    from strategy import demo as strategy_demo
+
+    partners_demo.seed(stdout=io.StringIO())
+    strategy_demo.seed(stdout=io.StringIO())
+    page.goto(reverse("strategy:public"))
+    assert page.get_by_role("heading", name="Leadership and cultural change").first.is_visible()
+    check_accessibility(page, "strategy-public-demo")
+    sign_in(page, "partner.lead@police.example.org", partners_demo.DEMO_PASSWORD)
+    page.goto(reverse("strategy:plan"))
+    assert page.get_by_role("link", name="PB1: Safer night-time economy", exact=False).is_visible()
+    check_accessibility(page, "strategy-plan-demo")
