@@ -6,6 +6,7 @@ responses: counts are aggregated in SQL, structures are prefetched.
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -191,6 +192,14 @@ class QuestionResult:
         return max((r.percent or 0 for r in self.rows), default=0)
 
 
+def _district_order(item: tuple[str, int]) -> tuple[str, int, str]:
+    """NN2 before NN10: letters, then the district number, then any trailing letter."""
+    match = re.match(r"([A-Z]+)([0-9]+)(.*)", item[0])
+    if match is None:
+        return (item[0], 0, "")
+    return (match.group(1), int(match.group(2)), match.group(3))
+
+
 def disclosure_rule(survey: Survey) -> DisclosureRule:
     """The small-number rule for the survey's published figures."""
     return SENSITIVE if survey.is_sensitive else STANDARD
@@ -267,7 +276,10 @@ def question_results(
                 Row(label=f"{m:%B %Y}", count=n) for m, n in by_month.get(question.pk, [])
             ]
         elif question.kind == Question.Kind.POSTCODE_DISTRICT:
-            result.rows = [Row(label=t, count=n) for t, n in districts.get(question.pk, [])]
+            result.rows = [
+                Row(label=t, count=n)
+                for t, n in sorted(districts.get(question.pk, []), key=_district_order)
+            ]
         elif question.kind == Question.Kind.NUMBER and question.pk in numbers:
             row = numbers[question.pk]
             result.summary = {"low": row["low"], "high": row["high"], "mean": row["mean"]}
