@@ -156,5 +156,5 @@ def test_public_page_lists_who_was_consulted(anonymous, partnership, strategy):
         response="Private notes from the governor.",
     )
     page = anonymous.get(PUBLIC).content.decode()
-    assert "HMP Testshire (prison authority), October 2023" in page
+    assert "HMP Testshire: prison authority, October 2023" in page
     assert "Private notes from the governor." not in page
