@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from import_export.admin import ExportMixin
+from import_export.formats.base_formats import CSV, XLSX
 
 from . import services
 from .models import (
@@ -220,6 +221,19 @@ class ActionAdmin(ExportMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         # Once an action exists its status moves only by progress updates, so history is kept.
         return ("status",) if obj is not None else ()
+
+    def get_export_formats(self) -> list[type]:
+        # Only the two formats partners use; both go through the formula-escaping resource.
+        return [CSV, XLSX]
+
+    def get_export_data(
+        self, file_format: Any, request: HttpRequest, queryset: Any, **kwargs: Any
+    ) -> Any:
+        data = super().get_export_data(file_format, request, queryset, **kwargs)
+        services.action_admin_export_record(
+            actor=request.user, file_format=file_format.get_title(), rows=queryset.count()
+        )
+        return data
 
 
 @admin.register(ProgressUpdate)

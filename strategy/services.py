@@ -213,3 +213,14 @@ def plan_export(
     )
     filename = f"delivery-plan-{strategy.period_start}-{strategy.period_end}.{file_format}"
     return content, export_format.get_content_type(), filename
+
+
+@transaction.atomic
+def action_admin_export_record(*, actor: Any, file_format: str, rows: int) -> None:
+    """Record an export of delivery-plan actions from the admin."""
+    audit_record(
+        actor=actor,
+        action="strategy.plan_exported",
+        summary=f"Delivery-plan actions exported from the admin as {file_format} ({rows})",
+        detail={"format": file_format, "rows": rows, "from": "admin"},
+    )

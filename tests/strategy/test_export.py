@@ -111,3 +111,34 @@ def test_library_setting_alone_would_not_be_enough(settings):
     dataset = tablib.Dataset(["=1+2", "+1+1", "@SUM(A1)", "-2+3"], headers=["a", "b", "c", "d"])
     exported = CSV().export_data(dataset)
     assert exported.splitlines()[1] == "1+2,+1+1,@SUM(A1),-2+3"
+
+
+@pytest.mark.django_db
+def test_staff_admin_export_is_escaped_and_audited(staff, staff_client, theme, org_a):
+    ActionFactory(theme=theme, lead_organisation=org_a, title="+SUM(1,2)")
+    url = reverse("admin:strategy_action_export")
+    page = staff_client.get(url).content.decode()
+    assert ">csv<" in page.lower() and ">xlsx<" in page.lower()
+    assert ">json<" not in page.lower()
+    response = staff_client.post(
+        url,
+        {
+            "format": "0",
+            "resource": "0",
+            "actionresource_reference": "on",
+            "actionresource_title": "on",
+        },
+    )
+    assert response.status_code == 200
+    text = response.content.decode("utf-8-sig")
+    assert "'+SUM(1,2)" in text
+    event = AuditEvent.objects.get(action="strategy.plan_exported")
+    assert event.actor == staff
+    assert event.detail["from"] == "admin"
+
+
+@pytest.mark.django_db
+def test_partners_cannot_use_the_admin_export(lead_client, action_a):
+    response = lead_client.get(reverse("admin:strategy_action_export"))
+    assert response.status_code == 302
+    assert "/admin/login/" in response.headers["Location"]
