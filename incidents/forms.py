@@ -90,3 +90,33 @@ class RecordFilterForm(GovukForm):
             sort=data.get("sort") or "newest",
             applied=applied,
         )
+
+
+class PeriodForm(GovukForm):
+    """Limit the aggregates to a range of months (GET; works without JavaScript)."""
+
+    month_from = forms.ChoiceField(label="From month", required=False)
+    month_to = forms.ChoiceField(label="To month", required=False)
+
+    def __init__(self, *args: Any, months: list[dt.date], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("", "Any month")] + [(f"{m:%Y-%m}", f"{m:%B %Y}") for m in months]
+        self.fields["month_from"].choices = choices
+        self.fields["month_to"].choices = choices
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("month_from"), data.get("month_to")
+        if start and end and start > end:
+            self.add_error(
+                "month_to", "The 'to' month must be the same as or after the 'from' month."
+            )
+        return data
+
+    def period(self) -> tuple[dt.date | None, dt.date | None]:
+        """(first month, last month), either may be None; call after is_valid."""
+
+        def month(value: str | None) -> dt.date | None:
+            return dt.date.fromisoformat(f"{value}-01") if value else None
+
+        return month(self.cleaned_data.get("month_from")), month(self.cleaned_data.get("month_to"))

@@ -128,14 +128,18 @@ class RecordFilters:
     sort: str = "newest"
     applied: dict[str, str] = field(default_factory=dict)
 
+    def period_lookups(self) -> dict[str, dt.date]:
+        """Lookups on occurred_on for the months (the 'to' month included)."""
+        lookups = {}
+        if self.month_from:
+            lookups["occurred_on__gte"] = self.month_from
+        if self.month_to:
+            lookups["occurred_on__lt"] = (self.month_to + dt.timedelta(days=32)).replace(day=1)
+        return lookups
+
     def q(self) -> Q:
         """The filter on IncidentRecord."""
-        q = Q()
-        if self.month_from:
-            q &= Q(occurred_on__gte=self.month_from)
-        if self.month_to:
-            next_month = (self.month_to + dt.timedelta(days=32)).replace(day=1)
-            q &= Q(occurred_on__lt=next_month)
+        q = Q(**self.period_lookups())
         if self.category:
             q &= Q(category=self.category)
         if self.priority:
@@ -306,7 +310,13 @@ def _publish_rows(rows: list[list[int]], sensitive_rows: list[bool], suppressed:
     return out
 
 
-def aggregates_for_dataset(*, dataset: Dataset, record_level: bool) -> Aggregates:
+def aggregates_for_dataset(
+    *,
+    dataset: Dataset,
+    record_level: bool,
+    month_from: dt.date | None = None,
+    month_to: dt.date | None = None,
+) -> Aggregates:
     """Counts by month × category, priority, district, authority and IMD decile, in SQL.
 
     Rates per 1,000 residents use the in-area population of the area. For people without
@@ -314,7 +324,9 @@ def aggregates_for_dataset(*, dataset: Dataset, record_level: bool) -> Aggregate
     for sexual offences and domestic abuse) and rates are computed from the published counts.
     """
     suppressed = not record_level
-    records = IncidentRecord.objects.filter(dataset=dataset)
+    records = IncidentRecord.objects.filter(
+        dataset=dataset, **RecordFilters(month_from=month_from, month_to=month_to).period_lookups()
+    )
     result = Aggregates(dataset=dataset, suppressed=suppressed)
 
     # 1. Category × month (categories as rows, so a long period stays readable).

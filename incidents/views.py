@@ -16,7 +16,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from . import access, selectors
-from .forms import RecordFilterForm
+from .forms import PeriodForm, RecordFilterForm
 from .resources import escape_formula
 from .services import records_viewed_log
 
@@ -125,9 +125,19 @@ def aggregates(request: HttpRequest, slug: str) -> HttpResponse:
     """Counts and rates for any dataset; suppressed for people without record-level access."""
     dataset = access.dataset_for_aggregates_or_404(request.user, slug)
     record_level = access.can_see_records(request.user, dataset)
-    result = selectors.aggregates_for_dataset(dataset=dataset, record_level=record_level)
+    form = PeriodForm(request.GET or None, months=selectors.dataset_months(dataset))
+    month_from, month_to = form.period() if form.is_bound and form.is_valid() else (None, None)
+    result = selectors.aggregates_for_dataset(
+        dataset=dataset, record_level=record_level, month_from=month_from, month_to=month_to
+    )
     return render(
         request,
         "incidents/aggregates.html",
-        {"dataset": dataset, "result": result, "record_level": record_level},
+        {
+            "dataset": dataset,
+            "result": result,
+            "record_level": record_level,
+            "form": form,
+            "period_applied": bool(month_from or month_to),
+        },
     )

@@ -163,3 +163,17 @@ def test_aggregate_query_count_is_constant_in_data_size(
 
 def test_aggregates_of_an_unknown_dataset_are_not_found(bob_client):
     assert bob_client.get(reverse("incidents:aggregates", args=["nope"])).status_code == 404
+
+
+def test_period_limits_the_aggregates(alice_client, police_dataset, area, categories):
+    add(police_dataset, 3, category=categories["robbery"], lsoa=area["poor"])
+    add(police_dataset, 22, category=categories["violence"], lsoa=area["rich"], month=APRIL)
+    url = reverse("incidents:aggregates", args=["police-data"])
+    result = alice_client.get(url, {"month_from": "2022-04"}).context["result"]
+    assert result.months == ["Apr 2022"]
+    assert result.total == 22
+    result = alice_client.get(url, {"month_to": "2022-03"}).context["result"]
+    assert result.total == 3
+    response = alice_client.get(url, {"month_from": "2022-04", "month_to": "2022-03"})
+    assert "There is a problem" in response.content.decode()
+    assert response.context["result"].total == 25
