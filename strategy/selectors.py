@@ -80,7 +80,6 @@ def strategy_published() -> Strategy | None:
 
 def strategy_public_content(*, strategy: Strategy) -> dict[str, Any]:
     """Everything the public strategy page shows, each list in one query."""
-    today = timezone.localdate()
     actions = list(
         Action.objects.filter(theme__strategy=strategy, is_public=True)
         .select_related("theme", "lead_organisation")
@@ -107,7 +106,6 @@ def strategy_public_content(*, strategy: Strategy) -> dict[str, Any]:
             )
         ),
         "latest_review": strategy.reviews.order_by("-review_date").first(),
-        "today": today,
     }
 
 
