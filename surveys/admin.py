@@ -127,6 +127,10 @@ class SurveyAdmin(admin.ModelAdmin):
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
 
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        services.survey_structure_changed(survey_id=form.instance.pk)
+
     @admin.action(description="Publish the selected surveys")
     def publish(self, request: HttpRequest, queryset: QuerySet[Survey]) -> None:
         for survey in queryset:
@@ -186,6 +190,11 @@ class QuestionAdmin(admin.ModelAdmin):
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         services.question_fixed_choices_ensure(question=form.instance)
+        services.survey_structure_changed(survey_id=form.instance.survey_id)
+
+    def delete_model(self, request: HttpRequest, obj: Question) -> None:
+        super().delete_model(request, obj)
+        services.survey_structure_changed(survey_id=obj.survey_id)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None and obj.survey.responses.exists():

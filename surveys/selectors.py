@@ -67,10 +67,30 @@ def survey_for_resident(slug: str) -> Survey | None:
     )
 
 
+# Each web process keeps the structures it has loaded, checked against the survey's updated_at
+# on every request (one small query), so a page costs the same few queries however long the
+# survey is. Staff changes to pages, questions or options touch the survey (services).
+_STRUCTURES: dict[str, tuple[tuple[int, datetime], Structure]] = {}
+_STRUCTURES_LIMIT = 200
+
+
 def survey_structure(slug: str) -> Structure | None:
     """The survey's pages and questions ready for routing, or None."""
+    version = Survey.objects.filter(slug=slug).values_list("pk", "updated_at").first()
+    if version is None:
+        _STRUCTURES.pop(slug, None)
+        return None
+    cached = _STRUCTURES.get(slug)
+    if cached is not None and cached[0] == version:
+        return cached[1]
     survey = survey_for_resident(slug)
-    return Structure.of(survey) if survey is not None else None
+    if survey is None:
+        return None
+    structure = Structure.of(survey)
+    if len(_STRUCTURES) >= _STRUCTURES_LIMIT:
+        _STRUCTURES.clear()
+    _STRUCTURES[slug] = ((survey.pk, survey.updated_at), structure)
+    return structure
 
 
 def survey_has_responses(survey: Survey) -> bool:

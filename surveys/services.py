@@ -119,6 +119,11 @@ def contact_request_create(*, survey: Survey, name: str, email: str, phone: str)
 # -- staff: building and publishing ------------------------------------------------------------
 
 
+def survey_structure_changed(*, survey_id: int) -> None:
+    """Mark a survey as changed so every web process reloads its pages and questions."""
+    Survey.objects.filter(pk=survey_id).update(updated_at=timezone.now())
+
+
 @transaction.atomic
 def question_fixed_choices_ensure(*, question: Question) -> int:
     """Give yes/no, age band and (empty) rating-scale questions their standard options."""
@@ -129,6 +134,7 @@ def question_fixed_choices_ensure(*, question: Question) -> int:
         Choice(question=question, position=i, value=value, label=label)
         for i, (value, label) in enumerate(options, start=1)
     )
+    survey_structure_changed(survey_id=question.survey_id)
     return len(options)
 
 

@@ -195,3 +195,11 @@ def test_admin_lists_surveys_with_links(staff_client, survey):
     page = staff_client.get(reverse("admin:surveys_survey_changelist"))
     assert reverse("surveys:preview", args=[survey.pk]) in page.content.decode()
     assert Survey.objects.count() == 1
+
+
+def test_residents_see_staff_changes_at_once(staff_client, anonymous, survey):
+    page_1 = reverse("surveys:question", args=[survey.slug, 1])
+    assert "Have you been affected" in anonymous.get(page_1).content.decode()
+    question = Question.objects.get(survey=survey, key="affected")
+    assert _change(staff_client, question, text="Were you affected this year?").status_code == 302
+    assert "Were you affected this year?" in anonymous.get(page_1).content.decode()
