@@ -12,7 +12,6 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -237,7 +236,7 @@ _BOOLEANS = {
 def _choice(value: str, table: dict[str, str], column: str, default: str = "unknown") -> str:
     if not value:
         return default
-    found = table.get(value.strip().lower())
+    found = table.get(value) or table.get(value.lower())
     if found is None:
         allowed = sorted({v for v in table.values()})
         raise RowInvalid(column, f"“{value}” is not one of: {', '.join(allowed)}", value)
@@ -247,7 +246,7 @@ def _choice(value: str, table: dict[str, str], column: str, default: str = "unkn
 def _boolean(value: str, column: str) -> bool | None:
     if not value:
         return None
-    found = _BOOLEANS.get(value.strip().lower())
+    found = _BOOLEANS.get(value) if value in _BOOLEANS else _BOOLEANS.get(value.lower())
     if found is None:
         raise RowInvalid(column, f"“{value}” is not yes, no or blank", value)
     return found
@@ -257,16 +256,15 @@ def _coordinate(value: str, column: str, low: float, high: float) -> str | None:
     if not value:
         return None
     try:
-        number = Decimal(value.strip())
-    except InvalidOperation:
+        number = float(value)
+    except ValueError:
         raise RowInvalid(column, f"“{value[:40]}” is not a number", value) from None
-    if not number.is_finite() or not low <= number <= high:
-        raise RowInvalid(column, f"{value} is outside {low} to {high}", value)
-    return f"{number.quantize(Decimal('0.000001'))}"
+    if not low <= number <= high:  # also false for NaN
+        raise RowInvalid(column, f"{value[:40]} is outside {low} to {high}", value)
+    return f"{number:.6f}"
 
 
 def _text(value: str, column: str, max_length: int) -> str:
-    value = value.strip()
     if len(value) > max_length:
         raise RowInvalid(column, f"is {len(value):,} characters long; the most is {max_length}")
     return value
@@ -288,6 +286,7 @@ class Normaliser:
         self._location_types = {**_LOCATION_TYPES, **lookups.values.get("location_type", {})}
         self._weapons = {**_WEAPONS, **lookups.values.get("weapon", {})}
         self._resolve_headings(headings)
+        self._indexes = [self.columns.get(name) for name in spec.TEMPLATE_FIELD_NAMES]
         self._row_fn: Callable[[list[str]], tuple[Any, ...]] = {
             Dataset.Format.POLICE_UK: self._police_uk,
             Dataset.Format.ISTV: self._istv,
@@ -360,7 +359,11 @@ class Normaliser:
                 "(whole row)",
                 f"has {len(cells)} cells but there are {len(self.headings)} column headings",
             )
-        return (row_no, *self._row_fn(cells))
+        try:
+            return (row_no, *self._row_fn(cells))
+        except RowInvalid as error:
+            error.column = self._heading(error.column)  # errors name the file's own heading
+            raise
 
     def _get(self, cells: list[str], field: str) -> str:
         index = self.columns.get(field)
@@ -383,9 +386,9 @@ class Normaliser:
             if len(self._date_cache) < 50_000:
                 self._date_cache[key] = cached
         if isinstance(cached, str):
-            raise RowInvalid(self._heading(field), cached, value)
+            raise RowInvalid(field, cached, value)
         if cached[0] > self.lookups.today:
-            raise RowInvalid(self._heading(field), f"{value} is in the future", value)
+            raise RowInvalid(field, f"{value} is in the future", value)
         return cached
 
     def _time(self, value: str, field: str) -> dt.time | None:
@@ -399,7 +402,7 @@ class Normaliser:
                 cached = str(error)
             self._time_cache[value] = cached
         if isinstance(cached, str):
-            raise RowInvalid(self._heading(field), cached, value)
+            raise RowInvalid(field, cached, value)
         return cached
 
     def _moment(self, day: dt.date, precision: str, time: dt.time | None, field: str):
@@ -407,13 +410,13 @@ class Normaliser:
             return None, precision
         moment = dt.datetime.combine(day, time, tzinfo=UK).astimezone(dt.UTC)
         if moment > self.lookups.now_utc:
-            raise RowInvalid(self._heading(field), "the date and time are in the future")
-        return moment.strftime("%Y-%m-%d %H:%M:%S"), IncidentRecord.DatePrecision.DATETIME
+            raise RowInvalid(field, "the date and time are in the future")
+        return moment.replace(tzinfo=None).isoformat(" "), IncidentRecord.DatePrecision.DATETIME
 
     def _lsoa(self, code: str, field: str, required: bool) -> tuple[int | None, bool]:
         if not code:
             if required:
-                raise RowInvalid(self._heading(field), "is empty; an LSOA code is required")
+                raise RowInvalid(field, "is empty; an LSOA code is required")
             return None, False
         code = code.upper()
         found = self.lookups.lsoas.get(code)
@@ -422,72 +425,70 @@ class Normaliser:
             # files near the border carry Welsh W01 codes): outside the area by definition.
             return None, True
         if found is None:
-            raise RowInvalid(self._heading(field), f"{code[:20]} is not a known LSOA code", code)
+            raise RowInvalid(field, f"{code[:20]} is not a known LSOA code", code)
         return found[0], not found[1]
 
     def _category(self, value: str, field: str, required: bool) -> int | None:
         if not value:
             if required:
-                raise RowInvalid(self._heading(field), "is empty; a category is required")
+                raise RowInvalid(field, "is empty; a category is required")
             return None
         found = self.lookups.categories.get(value.lower())
         if found is None:
-            raise RowInvalid(self._heading(field), f"“{value[:60]}” is not a known category", value)
+            raise RowInvalid(field, f"“{value[:60]}” is not a known category", value)
         return found
 
     def _ref(self, value: str, field: str) -> str:
         if not value:
-            raise RowInvalid(self._heading(field), "is empty; every row needs a reference")
+            raise RowInvalid(field, "is empty; every row needs a reference")
         if len(value) > 100:
-            raise RowInvalid(self._heading(field), "is longer than 100 characters")
+            raise RowInvalid(field, "is longer than 100 characters")
         return value
 
     @staticmethod
     def _finish(source_ref: str, values: tuple[Any, ...]) -> tuple[Any, ...]:
         # The hash covers every imported value, so an unchanged row is recognised exactly.
-        digest = hashlib.sha1(  # noqa: S324 - change detection, not security
-            "\x1f".join("" if v is None else str(v) for v in values).encode()
-        ).hexdigest()
+        digest = hashlib.sha1(repr(values).encode()).hexdigest()  # noqa: S324 - not security
         return (source_ref, *values, digest)
 
     def _template(self, cells: list[str]) -> tuple[Any, ...]:
-        get = self._get
-        ref = self._ref(get(cells, "reference"), "reference")
-        raw_date = get(cells, "occurred_date")
+        # The hot path of big imports: one comprehension fetches every cell, then plain calls.
+        n, indexes = len(cells), self._indexes
+        (
+            ref, raw_date, raw_time, category, lsoa_code, location_text, latitude, longitude,
+            location_type, weapon, domestic_abuse, alcohol, exploitation, victim_age, victim_sex,
+            suspect_age, suspect_sex, injury, outcome, offence_code,
+        ) = [cells[i].strip() if i is not None and i < n else "" for i in indexes]  # fmt: skip
+        ref = self._ref(ref, "reference")
         if not raw_date:
-            raise RowInvalid(self._heading("occurred_date"), "is empty; a date is required")
+            raise RowInvalid("occurred_date", "is empty; a date is required")
         day, precision = self._date(raw_date, "occurred_date", allow_month=True)
         occurred_at, precision = self._moment(
-            day,
-            precision,
-            self._time(get(cells, "occurred_time"), "occurred_time"),
-            "occurred_time",
+            day, precision, self._time(raw_time, "occurred_time"), "occurred_time"
         )
-        lsoa_id, outside = self._lsoa(get(cells, "lsoa_code"), "lsoa_code", required=False)
+        lsoa_id, outside = self._lsoa(lsoa_code, "lsoa_code", required=False)
         values = (
             day.isoformat(),
             occurred_at,
             precision,
-            self._category(get(cells, "category"), "category", required=False),
+            self._category(category, "category", required=False),
             lsoa_id,
             outside,
-            _text(get(cells, "location_text"), self._heading("location_text"), 255),
-            _coordinate(get(cells, "latitude"), self._heading("latitude"), -90, 90),
-            _coordinate(get(cells, "longitude"), self._heading("longitude"), -180, 180),
-            _choice(
-                get(cells, "location_type"), self._location_types, self._heading("location_type")
-            ),
-            _choice(get(cells, "weapon"), self._weapons, self._heading("weapon")),
-            _boolean(get(cells, "domestic_abuse"), self._heading("domestic_abuse")),
-            _boolean(get(cells, "alcohol_involved"), self._heading("alcohol_involved")),
-            _boolean(get(cells, "exploitation"), self._heading("exploitation")),
-            _choice(get(cells, "victim_age_band"), _AGE_BANDS, self._heading("victim_age_band")),
-            _choice(get(cells, "victim_sex"), _SEXES, self._heading("victim_sex")),
-            _choice(get(cells, "suspect_age_band"), _AGE_BANDS, self._heading("suspect_age_band")),
-            _choice(get(cells, "suspect_sex"), _SEXES, self._heading("suspect_sex")),
-            _choice(get(cells, "injury_severity"), _INJURIES, self._heading("injury_severity")),
-            _text(get(cells, "outcome"), self._heading("outcome"), 200),
-            _text(get(cells, "offence_code"), self._heading("offence_code"), 40),
+            _text(location_text, "location_text", 255),
+            _coordinate(latitude, "latitude", -90, 90),
+            _coordinate(longitude, "longitude", -180, 180),
+            _choice(location_type, self._location_types, "location_type"),
+            _choice(weapon, self._weapons, "weapon"),
+            _boolean(domestic_abuse, "domestic_abuse"),
+            _boolean(alcohol, "alcohol_involved"),
+            _boolean(exploitation, "exploitation"),
+            _choice(victim_age, _AGE_BANDS, "victim_age_band"),
+            _choice(victim_sex, _SEXES, "victim_sex"),
+            _choice(suspect_age, _AGE_BANDS, "suspect_age_band"),
+            _choice(suspect_sex, _SEXES, "suspect_sex"),
+            _choice(injury, _INJURIES, "injury_severity"),
+            _text(outcome, "outcome", 200),
+            _text(offence_code, "offence_code", 40),
         )
         return self._finish(ref, values)
 
@@ -495,9 +496,9 @@ class Normaliser:
         get = self._get
         raw_month = get(cells, "month")
         if not raw_month:
-            raise RowInvalid(self._heading("month"), "is empty; police.uk rows carry a month")
+            raise RowInvalid("month", "is empty; police.uk rows carry a month")
         if not _MONTH.match(raw_month):
-            raise RowInvalid(self._heading("month"), f"“{raw_month}” is not a month (YYYY-MM)")
+            raise RowInvalid("month", f"“{raw_month}” is not a month (YYYY-MM)")
         day, precision = self._date(raw_month, "month", allow_month=True)
         lsoa_id, outside = self._lsoa(get(cells, "lsoa_code"), "lsoa_code", required=True)
         values = (
@@ -507,9 +508,9 @@ class Normaliser:
             self._category(get(cells, "category"), "category", required=True),
             lsoa_id,
             outside,
-            _text(get(cells, "location_text"), self._heading("location_text"), 255),
-            _coordinate(get(cells, "latitude"), self._heading("latitude"), -90, 90),
-            _coordinate(get(cells, "longitude"), self._heading("longitude"), -180, 180),
+            _text(get(cells, "location_text"), "location_text", 255),
+            _coordinate(get(cells, "latitude"), "latitude", -90, 90),
+            _coordinate(get(cells, "longitude"), "longitude", -180, 180),
             "unknown",
             "unknown",
             None,
@@ -520,7 +521,7 @@ class Normaliser:
             "unknown",
             "unknown",
             "unknown",
-            _text(get(cells, "outcome"), self._heading("outcome"), 200),
+            _text(get(cells, "outcome"), "outcome", 200),
             "",
         )
         crime_id = get(cells, "crime_id")
@@ -548,33 +549,31 @@ class Normaliser:
 
     def _istv(self, cells: list[str]) -> tuple[Any, ...]:
         get = self._get
-        site = _text(get(cells, "site_code"), self._heading("site_code"), 20)
+        site = _text(get(cells, "site_code"), "site_code", 20)
         if not site:
-            raise RowInvalid(self._heading("site_code"), "is empty; the site code is required")
+            raise RowInvalid("site_code", "is empty; the site code is required")
         ref = self._ref(get(cells, "attendance_ref"), "attendance_ref")
         start_raw, end_raw = get(cells, "period_start"), get(cells, "period_end")
         for raw, name in ((start_raw, "period_start"), (end_raw, "period_end")):
             if not raw:
-                raise RowInvalid(self._heading(name), "is empty; the reporting period is required")
+                raise RowInvalid(name, "is empty; the reporting period is required")
         start, _ = self._date(start_raw, "period_start", allow_month=False)
         try:
             end, _ = parse_date(end_raw, allow_month=False)  # a period may end after today
         except ValueError as error:
-            raise RowInvalid(self._heading("period_end"), str(error), end_raw) from None
+            raise RowInvalid("period_end", str(error), end_raw) from None
         if end < start:
-            raise RowInvalid(self._heading("period_end"), "is before the reporting period start")
+            raise RowInvalid("period_end", "is before the reporting period start")
         arrival_raw = get(cells, "arrival_date")
         if not arrival_raw:
-            raise RowInvalid(
-                self._heading("arrival_date"), "is empty; the arrival date is required"
-            )
+            raise RowInvalid("arrival_date", "is empty; the arrival date is required")
         arrival, _ = self._date(arrival_raw, "arrival_date", allow_month=False)
         arrival_time = self._time(get(cells, "arrival_time"), "arrival_time")
         assault_raw = get(cells, "assault_date")
         if assault_raw:
             day, precision = self._date(assault_raw, "assault_date", allow_month=False)
             if day > arrival:
-                raise RowInvalid(self._heading("assault_date"), "is after the arrival date")
+                raise RowInvalid("assault_date", "is after the arrival date")
             occurred_at, precision = self._moment(
                 day,
                 precision,
@@ -586,7 +585,7 @@ class Normaliser:
             occurred_at, precision = self._moment(
                 arrival, IncidentRecord.DatePrecision.DAY, arrival_time, "arrival_time"
             )
-        _text(get(cells, "method_other"), self._heading("method_other"), 255)
+        _text(get(cells, "method_other"), "method_other", 255)
         lsoa_id, outside = self._lsoa(get(cells, "lsoa_code"), "lsoa_code", required=False)
         values = (
             day.isoformat(),
@@ -595,18 +594,16 @@ class Normaliser:
             self.lookups.categories.get("assault"),
             lsoa_id,
             outside,
-            _text(get(cells, "location_text"), self._heading("location_text"), 255),
+            _text(get(cells, "location_text"), "location_text", 255),
             None,
             None,
-            _choice(
-                get(cells, "location_type"), self._location_types, self._heading("location_type")
-            ),
-            _choice(get(cells, "weapon"), self._weapons, self._heading("weapon")),
+            _choice(get(cells, "location_type"), self._location_types, "location_type"),
+            _choice(get(cells, "weapon"), self._weapons, "weapon"),
             None,
             None,
             None,
-            _choice(get(cells, "victim_age_band"), _AGE_BANDS, self._heading("victim_age_band")),
-            _choice(get(cells, "victim_sex"), _SEXES, self._heading("victim_sex")),
+            _choice(get(cells, "victim_age_band"), _AGE_BANDS, "victim_age_band"),
+            _choice(get(cells, "victim_sex"), _SEXES, "victim_sex"),
             "unknown",
             "unknown",
             "unknown",

@@ -82,10 +82,12 @@ class Stage:
             cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
             if is_postgres():
                 columns = ", ".join(f"{c} {_PG_TYPES[c]}" for c in STAGE_COLUMNS)
+                columns += ", existing_id bigint, existing_hash varchar(40)"
                 # ON COMMIT DROP: the table never outlives the transaction that filled it.
                 cursor.execute(f"CREATE TEMPORARY TABLE {STAGE} ({columns}) ON COMMIT DROP")
             else:
-                cursor.execute(f"CREATE TEMP TABLE {STAGE} ({', '.join(STAGE_COLUMNS)})")
+                columns = ", ".join([*STAGE_COLUMNS, "existing_id", "existing_hash"])
+                cursor.execute(f"CREATE TEMP TABLE {STAGE} ({columns})")
         return self
 
     def __exit__(self, exc_type: object, *exc: object) -> None:
@@ -117,7 +119,10 @@ class Stage:
                 )
             else:
                 marks = ", ".join(["%s"] * len(STAGE_COLUMNS))
-                cursor.executemany(f"INSERT INTO {STAGE} VALUES ({marks})", self.pending)
+                cursor.executemany(
+                    f"INSERT INTO {STAGE} ({', '.join(STAGE_COLUMNS)}) VALUES ({marks})",
+                    self.pending,
+                )
         self.rows += len(self.pending)
         self.pending = []
 
@@ -145,6 +150,7 @@ class Stage:
 
     def counts(self, dataset_id: int) -> Counts:
         """New, changed, unchanged and outside-area rows, against the dataset's records."""
+        analyze_records()
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT COUNT(*),"
@@ -181,14 +187,23 @@ class Stage:
                 return f"COALESCE(s.{column}, '')"
             return f"s.{column}"
 
+        analyze_records()
+        by_id = "r.id = s.existing_id"
         with connection.cursor() as cursor:
+            # 0. Which staged rows already have a record, read once before anything is written:
+            #    no later statement joins the records table to itself while writing it.
+            cursor.execute(
+                f"UPDATE {STAGE} AS s SET existing_id = r.id, existing_hash = r.row_hash"
+                f" FROM {RECORDS} r WHERE {join}",
+                [dataset_id],
+            )
             # 1. What each changed record looked like before, so the upload can be withdrawn.
             cursor.execute(
                 f"INSERT INTO {VERSIONS} (upload_id, record_id, created, previous)"
                 f" SELECT %s, r.id, %s, {previous}"
-                f" FROM {STAGE} s JOIN {RECORDS} r ON {join}"
-                " WHERE r.row_hash <> s.row_hash",
-                [upload_id, False, dataset_id],
+                f" FROM {STAGE} s JOIN {RECORDS} r ON {by_id}"
+                " WHERE s.existing_hash <> s.row_hash",
+                [upload_id, False],
             )
             # 2. New records.
             columns = ", ".join(RECORD_COLUMNS)
@@ -196,8 +211,8 @@ class Stage:
             cursor.execute(
                 f"INSERT INTO {RECORDS} (dataset_id, source_ref, {columns}, upload_id)"
                 f" SELECT %s, s.source_ref, {values}, %s FROM {STAGE} s"
-                f" WHERE NOT EXISTS (SELECT 1 FROM {RECORDS} r WHERE {join})",
-                [dataset_id, upload_id, dataset_id],
+                " WHERE s.existing_id IS NULL",
+                [dataset_id, upload_id],
             )
             # 3. Versions marking the records this upload created (before step 4 claims others).
             cursor.execute(
@@ -210,9 +225,21 @@ class Stage:
             assignments = ", ".join(f"{c} = {value(c)}" for c in RECORD_COLUMNS)
             cursor.execute(
                 f"UPDATE {RECORDS} AS r SET {assignments}, upload_id = %s"
-                f" FROM {STAGE} s WHERE {join} AND r.row_hash <> s.row_hash",
-                [upload_id, dataset_id],
+                f" FROM {STAGE} s WHERE {by_id} AND s.existing_hash <> s.row_hash",
+                [upload_id],
             )
+
+
+def analyze_records() -> None:
+    """Refresh the planner's statistics of the records table (PostgreSQL).
+
+    Right after a big import autovacuum has not caught up yet: with statistics saying the table is
+    nearly empty, PostgreSQL would join the staged rows to it with a nested loop over a sequential
+    scan, which is quadratic. ANALYZE samples a fixed number of rows, so it stays cheap.
+    """
+    if is_postgres():
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {RECORDS}")
 
 
 def lock_dataset(dataset_id: int) -> None:
