@@ -125,7 +125,7 @@ def _record_level_q(user: Any, on: date) -> Q:
     if not getattr(user, "is_authenticated", False):
         return Q(pk__in=[])
     if _is_staff(user):
-        return Q()
+        return Q(pk__isnull=False)  # every dataset (an empty Q cannot be a When condition)
     org_ids = user_organisation_ids(user)
     named = _current_agreements(on).filter(
         dataset=OuterRef("pk"), record_level_organisations__in=org_ids

@@ -211,3 +211,19 @@ def test_data_home_shows_access_level_and_agreement(alice_client, bob_client, re
     assert "Aggregates only" in page
     assert reverse("incidents:records", args=["police-data"]) not in page
     assert reverse("incidents:aggregates", args=["police-data"]) in page
+
+
+def test_staff_data_home_shows_every_dataset_at_record_level(staff_client, record, org_b):
+    from tests.incidents.factories import DatasetFactory
+
+    DatasetFactory(owner=org_b, slug="icb-data", name="ICB data")
+    response = staff_client.get(reverse("incidents:home"))
+    assert response.status_code == 200
+    rows = {row.dataset.slug: row for row in response.context["rows"]}
+    assert rows["police-data"].record_level and rows["icb-data"].record_level
+    assert rows["icb-data"].agreement_status == "None"
+
+
+def test_named_organisation_sees_record_level_on_data_home(carol_client, record):
+    rows = carol_client.get(reverse("incidents:home")).context["rows"]
+    assert [row.access_label for row in rows] == ["Record level"]
