@@ -18,16 +18,28 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.core.cache import cache  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from surveys.models import Choice, Question, Survey, SurveyPage  # noqa: E402
+from surveys.models import (  # noqa: E402
+    Answer,
+    Choice,
+    Question,
+    Response,
+    Survey,
+    SurveyPage,
+)
 from surveys.services import question_fixed_choices_ensure  # noqa: E402
 
 SLUG = "bench-survey"
 
 
 def main() -> None:
+    # A rerun starts clean: the last run's responses, its survey and its rate-limit counters go.
+    Answer.objects.filter(response__survey__slug=SLUG).delete()
+    Response.objects.filter(survey__slug=SLUG).delete()
     Survey.objects.filter(slug=SLUG).delete()
+    cache.clear()
     survey = Survey.objects.create(
         title="Benchmark survey",
         slug=SLUG,

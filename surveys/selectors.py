@@ -400,6 +400,39 @@ def responses_over_time(
     return unit, series
 
 
+def over_time_chart(series: list[tuple[date, int]]) -> dict[str, Any]:
+    """Bar positions for an inline SVG chart of a series (viewBox units; 10 per bar)."""
+    tallest = max((n for _day, n in series), default=0)
+    bars = [
+        {
+            "x": i * 10 + 1,
+            "h": round(98 * n / tallest, 1) if tallest else 0,
+            "y": round(99 - 98 * n / tallest, 1) if tallest else 99,
+        }
+        for i, (_day, n) in enumerate(series)
+    ]
+    return {
+        "bars": bars,
+        "width": len(series) * 10,
+        "tallest": tallest,
+        "first": series[0][0] if series else None,
+        "last": series[-1][0] if series else None,
+    }
+
+
+def answer_filter_options(structure: Structure) -> list[tuple[str, str]]:
+    """('question-key:value', 'Question: answer') for every option of every choice question."""
+    options: list[tuple[str, str]] = []
+    for question in structure.questions:
+        if not question.is_choice:
+            continue
+        for choice in question.choices.all():
+            options.append((f"{question.key}:{choice.value}", f"{question.text}: {choice.label}"))
+        if question.allow_other:
+            options.append((f"{question.key}:other", f"{question.text}: Other"))
+    return options
+
+
 def free_text_questions(structure: Structure) -> list[Question]:
     """Questions with free-text answers: text questions and those with 'other, please specify'."""
     return [q for q in structure.questions if q.is_text or q.allow_other]

@@ -444,14 +444,6 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
     rule = selectors.disclosure_rule(survey) if publication else None
     responses = selectors.responses_filtered(survey, filters)
     unit, over_time = selectors.responses_over_time(survey, responses)
-    tallest = max((n for _day, n in over_time), default=0)
-    filter_options = [
-        (f"{q.key}:{value}", f"{q.text}: {label}")
-        for q in structure.questions
-        if q.is_choice
-        for value, label in [(c.value, c.label) for c in q.choices.all()]
-        + ([("other", "Other")] if q.allow_other else [])
-    ]
     return render(
         request,
         "surveys/results.html",
@@ -460,24 +452,12 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
             "results": selectors.question_results(structure, responses, rule),
             "total": responses.count(),
             "filters": filters,
-            "filter_options": filter_options,
             "publication": publication,
             "rule": rule,
             "unit": unit,
             "over_time": over_time,
-            "over_time_max": tallest,
-            "over_time_last": over_time[-1][0] if over_time else None,
-            "over_time_width": len(over_time) * 10,
-            "over_time_bars": [
-                {
-                    "x": i * 10 + 1,
-                    "h": round(98 * n / tallest, 1),
-                    "y": round(99 - 98 * n / tallest, 1),
-                }
-                for i, (_day, n) in enumerate(over_time)
-            ]
-            if tallest
-            else [],
+            "chart": selectors.over_time_chart(over_time),
+            "filter_options": selectors.answer_filter_options(structure),
             "access": selectors.results_access(request.user),
             "choice_questions": [q for q in structure.questions if q.is_choice],
         },

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from surveys import demo
-from surveys.models import Answer, ContactRequest, Response
+from surveys.models import Answer, ContactRequest, Response, SupportContact
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import CHROMIUM, check_accessibility, sign_in  # noqa: F401
 from tests.surveys.factories import EventFactory, full_survey
@@ -27,6 +27,9 @@ def survey(partnership):
     survey.asks_for_contact = True
     survey.contact_purpose = "to invite you to an event"
     survey.save()
+    SupportContact.objects.create(
+        name="Victim Support", description="Free support after crime.", phone="08 08 16 89 111"
+    )
     return survey
 
 
@@ -102,6 +105,7 @@ def test_resident_completes_the_survey_on_a_phone(phone, survey):
     phone.get_by_role("button", name="Submit").click()
 
     assert phone.get_by_role("heading", name="Your answers have been sent").is_visible()
+    assert phone.get_by_role("link", name="08 08 16 89 111").is_visible()
     _fits(phone)
     check_accessibility(phone, "survey-confirmation-phone")
     response = Response.objects.get()
