@@ -49,6 +49,7 @@ class DatasetRow:
     agreement: DataSharingAgreement | None
     agreement_status: str
     agreement_detail: str
+    can_upload: bool = False
 
     @property
     def access_label(self) -> str:
@@ -82,6 +83,7 @@ def datasets_overview(user: Any) -> list[DatasetRow]:
                 agreement=current,
                 agreement_status=status,
                 agreement_detail=detail,
+                can_upload=access.can_upload(user, dataset),
             )
         )
     return rows

@@ -227,3 +227,12 @@ def test_staff_data_home_shows_every_dataset_at_record_level(staff_client, recor
 def test_named_organisation_sees_record_level_on_data_home(carol_client, record):
     rows = carol_client.get(reverse("incidents:home")).context["rows"]
     assert [row.access_label for row in rows] == ["Record level"]
+
+
+def test_data_home_links_uploads_only_for_those_who_may_upload(
+    alice_client, viewer_client, carol_client, record
+):
+    upload = reverse("incidents:upload_new", args=["police-data"])
+    assert upload in alice_client.get(reverse("incidents:home")).content.decode()
+    assert upload not in viewer_client.get(reverse("incidents:home")).content.decode()
+    assert upload not in carol_client.get(reverse("incidents:home")).content.decode()
