@@ -270,6 +270,9 @@ def contact(request: HttpRequest, slug: str) -> HttpResponse:
     progress = _progress(request, survey)
     saved = progress.get("contact") or None
     form = ContactConsentForm(request.POST or None, initial=saved)
+    if request.method == "POST" and request.POST.get(HONEYPOT, "").strip():
+        progress["bot"] = True
+        _save_progress(request, survey, progress)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         progress["contact"] = {

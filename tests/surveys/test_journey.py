@@ -329,3 +329,16 @@ def test_queries_to_store_a_response_do_not_grow_with_answers(client, survey):
     )
     assert few == many
     assert Response.objects.count() == 2
+
+
+def test_honeypot_on_the_contact_page_marks_the_whole_submission(anonymous, survey):
+    survey.asks_for_contact = True
+    survey.save()
+    answer_all(anonymous, survey)
+    anonymous.post(
+        reverse("surveys:contact", args=[survey.slug]),
+        {"consent": "yes", "email": "bot@example.org", "website": "spam"},
+    )
+    submit_check(anonymous, survey)
+    assert not Response.objects.exists()
+    assert not ContactRequest.objects.exists()
