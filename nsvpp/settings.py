@@ -305,3 +305,9 @@ SURVEY_CLIENT_IP_HEADER: str = env.str("SURVEY_CLIENT_IP_HEADER", default="REMOT
 # django-import-export (staff's small-file tool): strip a leading "=" from exported cells. The
 # incidents resources also prefix "'" to cells starting with = + - @ (OWASP CSV injection).
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# Strategy: outcome measures with a saved query are recomputed from incident data every few
+# hours (the task holds a cache lock, so overlapping runs do nothing).
+CELERY_BEAT_SCHEDULE["strategy-measures-refresh"] = {
+    "task": "strategy.tasks.measures_refresh_all_task",
+    "schedule": env.int("MEASURES_REFRESH_SECONDS", default=6 * 60 * 60),
+}

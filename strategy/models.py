@@ -327,6 +327,11 @@ class ProgressUpdate(models.Model):
         return self.previous_status != self.status
 
 
+class MeasurementSource(models.TextChoices):
+    MANUAL = "manual", "Entered by staff"
+    COMPUTED = "computed", "Computed from incident data"
+
+
 class OutcomeMeasure(models.Model):
     """A measure of success, e.g. a Home Office headline measure, with baseline and target."""
 
@@ -350,6 +355,17 @@ class OutcomeMeasure(models.Model):
     target_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     target_date = models.DateField(null=True, blank=True)
     target_description = models.CharField(max_length=300, blank=True)
+    data_notes = models.TextField(
+        "notes on the data",
+        blank=True,
+        help_text="Caveats, and any dataset the partnership does not have yet.",
+    )
+    is_count = models.BooleanField(
+        "values are counts",
+        default=True,
+        help_text="Counts of people or events are published with small-number suppression "
+        "(1 to 7 shown as *, others rounded to 5). Untick for rates or percentages.",
+    )
     display_order = models.PositiveSmallIntegerField(default=0)
     is_public = models.BooleanField("show on the public strategy page", default=True)
 
@@ -361,7 +377,9 @@ class OutcomeMeasure(models.Model):
 
 
 class Measurement(models.Model):
-    """One value of an outcome measure for a period."""
+    """One value of an outcome measure for a period, entered by staff or computed."""
+
+    Source = MeasurementSource
 
     measure = models.ForeignKey(
         OutcomeMeasure, on_delete=models.CASCADE, related_name="measurements"
@@ -370,6 +388,12 @@ class Measurement(models.Model):
     period_end = models.DateField()
     value = models.DecimalField(max_digits=12, decimal_places=2)
     note = models.CharField(max_length=300, blank=True)
+    source = models.CharField(
+        max_length=10,
+        choices=MeasurementSource.choices,
+        default=MeasurementSource.MANUAL,
+        help_text="Computed values are replaced by each refresh; manual values never are.",
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -441,3 +465,105 @@ class Consultation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.consultee} ({self.consulted_on:%d %B %Y})"
+
+
+UNDER_25_BANDS = ["0-9", "10-17", "18-24"]
+
+
+class MeasureQuery(models.Model):
+    """A saved query over shared incident data that feeds one outcome measure.
+
+    Data staff edit it in the admin. Refreshing the measure counts the matching records per
+    period in SQL and writes them as computed measurements; manual values are never replaced.
+    A period is only written when every chosen dataset has records for each of its months that
+    could answer the question (a known age when the query asks about age, a known weapon when it
+    asks about weapons) and the period has ended: an empty or partial period is not a zero.
+    """
+
+    class Granularity(models.TextChoices):
+        MONTH = "month", "Month"
+        QUARTER = "quarter", "Quarter (January to March, April to June, …)"
+        FINANCIAL_YEAR = "financial_year", "Financial year (April to March)"
+
+    class Under25(models.TextChoices):
+        ANY_AGE = "", "Any age"
+        VICTIM = "victim", "Victim under 25"
+        SUSPECT = "suspect", "Suspect under 25"
+        EITHER = "either", "Victim or suspect under 25"
+
+    class DomesticAbuse(models.TextChoices):
+        ANY = "", "Include domestic abuse"
+        EXCLUDE = "exclude", "Leave out records flagged as domestic abuse"
+        ONLY = "only", "Only records flagged as domestic abuse"
+
+    measure = models.OneToOneField(
+        OutcomeMeasure, on_delete=models.CASCADE, related_name="incident_query"
+    )
+    datasets = models.ManyToManyField(
+        "incidents.Dataset",
+        related_name="measure_queries",
+        help_text="The shared datasets to count records in.",
+    )
+    priority = models.ForeignKey(
+        PRIORITY_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="measure_queries",
+        help_text="Only records that count towards this priority.",
+    )
+    categories = models.ManyToManyField(
+        "incidents.CrimeCategory",
+        blank=True,
+        related_name="measure_queries",
+        help_text="Only records in any of these categories (none chosen: every category).",
+    )
+    weapons = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Only records with any of these weapons (none chosen: any weapon).",
+    )
+    under_25 = models.CharField(
+        "age", max_length=10, choices=Under25.choices, blank=True, default=Under25.ANY_AGE
+    )
+    domestic_abuse = models.CharField(
+        max_length=10, choices=DomesticAbuse.choices, blank=True, default=DomesticAbuse.ANY
+    )
+    authority = models.ForeignKey(
+        "incidents.Authority",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Leave both areas empty to count the whole partnership area.",
+    )
+    district = models.ForeignKey(
+        "incidents.District", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    granularity = models.CharField(
+        max_length=20, choices=Granularity.choices, default=Granularity.MONTH
+    )
+    count_from = models.DateField(
+        null=True, blank=True, help_text="Ignore records before this date (e.g. the baseline)."
+    )
+    is_active = models.BooleanField(
+        "refresh on the schedule",
+        default=True,
+        help_text="Untick to keep the computed values as they are.",
+    )
+    last_refreshed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_refresh_summary = models.CharField(max_length=300, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "saved query over incident data"
+        verbose_name_plural = "saved queries over incident data"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(authority__isnull=True) | models.Q(district__isnull=True),
+                name="measure_query_one_area",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Query for {self.measure}"

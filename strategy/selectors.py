@@ -7,16 +7,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils import timezone
 
-from incidents.models import PriorityCrimeType
+from incidents.models import IncidentRecord, PriorityCrimeType, RecordPriority
 from partners.models import Organisation
 from partners.selectors import user_has_role, user_organisation_ids
 
 from .models import (
+    UNDER_25_BANDS,
     Action,
     ActionStatus,
+    MeasureQuery,
     Milestone,
     OutcomeMeasure,
     Principle,
@@ -244,3 +247,155 @@ def progress_update_get(*, pk: int) -> ProgressUpdate:
         return ProgressUpdate.objects.select_related("action").get(pk=pk)
     except ProgressUpdate.DoesNotExist as missing:
         raise Http404("No such update.") from missing
+
+
+# ---------------------------------------------------------------------------
+# Outcome measures fed by a saved query over incident data
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PeriodCount:
+    """The number of matching records in one complete period."""
+
+    period_start: datetime.date
+    period_end: datetime.date
+    count: int
+
+
+@dataclass
+class QueryCounts:
+    """What a saved query finds: complete periods with their counts, and periods left out."""
+
+    periods: list[PeriodCount] = field(default_factory=list)
+    incomplete: list[tuple[datetime.date, datetime.date]] = field(default_factory=list)
+
+
+def _month_end(month: datetime.date) -> datetime.date:
+    return (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1) - datetime.timedelta(
+        days=1
+    )
+
+
+def _add_months(month: datetime.date, months: int) -> datetime.date:
+    index = month.year * 12 + month.month - 1 + months
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def period_of(month: datetime.date, granularity: str) -> tuple[datetime.date, datetime.date]:
+    """The period (first day, last day) a month belongs to at the query's granularity."""
+    if granularity == MeasureQuery.Granularity.QUARTER:
+        start = month.replace(month=(month.month - 1) // 3 * 3 + 1, day=1)
+        return start, _month_end(_add_months(start, 2))
+    if granularity == MeasureQuery.Granularity.FINANCIAL_YEAR:
+        year = month.year if month.month >= 4 else month.year - 1
+        return datetime.date(year, 4, 1), datetime.date(year + 1, 3, 31)
+    start = month.replace(day=1)
+    return start, _month_end(start)
+
+
+def _months_in(start: datetime.date, end: datetime.date) -> list[datetime.date]:
+    months, month = [], start.replace(day=1)
+    while month <= end:
+        months.append(month)
+        month = _add_months(month, 1)
+    return months
+
+
+def measure_query_filters(query: MeasureQuery) -> tuple[Q, Q, Q]:
+    """(universe, answerable, matches) filters on IncidentRecord for a saved query.
+
+    The universe is every record of the chosen datasets since ``count_from``, wherever it
+    happened, so that a month with no records in a small area still counts as measured. A record
+    is answerable when it could show whether the conditions hold (a known age when the query
+    asks about age; a known weapon when it asks about weapons). It matches when it is
+    answerable, lies in the area and meets every condition.
+    """
+    universe = Q(dataset__in=[d.pk for d in query.datasets.all()])
+    if query.count_from:
+        universe &= Q(occurred_on__gte=query.count_from)
+
+    unknown = IncidentRecord.AgeBand.UNKNOWN
+    answerable = Q()
+    if query.under_25 == MeasureQuery.Under25.VICTIM:
+        answerable &= ~Q(victim_age_band=unknown)
+    elif query.under_25 == MeasureQuery.Under25.SUSPECT:
+        answerable &= ~Q(suspect_age_band=unknown)
+    elif query.under_25 == MeasureQuery.Under25.EITHER:
+        answerable &= ~Q(victim_age_band=unknown) | ~Q(suspect_age_band=unknown)
+    if query.weapons:
+        answerable &= ~Q(weapon=IncidentRecord.Weapon.UNKNOWN)
+
+    # Records outside the partnership area are kept by the importer but never counted.
+    matches = Q(outside_area=False)
+    if query.district_id:
+        matches &= Q(lsoa__district_id=query.district_id)
+    elif query.authority_id:
+        matches &= Q(lsoa__district__authority_id=query.authority_id)
+    if query.under_25 == MeasureQuery.Under25.VICTIM:
+        matches &= Q(victim_age_band__in=UNDER_25_BANDS)
+    elif query.under_25 == MeasureQuery.Under25.SUSPECT:
+        matches &= Q(suspect_age_band__in=UNDER_25_BANDS)
+    elif query.under_25 == MeasureQuery.Under25.EITHER:
+        matches &= Q(victim_age_band__in=UNDER_25_BANDS) | Q(suspect_age_band__in=UNDER_25_BANDS)
+    if query.weapons:
+        matches &= Q(weapon__in=list(query.weapons))
+    if query.priority_id:
+        matches &= Q(
+            pk__in=RecordPriority.objects.filter(priority_id=query.priority_id).values("record_id")
+        )
+    category_ids = [c.pk for c in query.categories.all()]
+    if category_ids:
+        matches &= Q(category_id__in=category_ids)
+    if query.domestic_abuse == MeasureQuery.DomesticAbuse.EXCLUDE:
+        matches &= ~Q(domestic_abuse=True)
+    elif query.domestic_abuse == MeasureQuery.DomesticAbuse.ONLY:
+        matches &= Q(domestic_abuse=True)
+    return universe, answerable, answerable & matches
+
+
+def measure_query_counts(
+    *, query: MeasureQuery, today: datetime.date | None = None
+) -> QueryCounts:
+    """Matching records per complete period, counted in SQL (one GROUP BY dataset × month).
+
+    A period is complete when it has ended and every chosen dataset has answerable records in
+    each of its months; other periods are listed as incomplete and get no value.
+    """
+    today = today or timezone.localdate()
+    universe, answerable, matches = measure_query_filters(query)
+    dataset_ids = {d.pk for d in query.datasets.all()}
+    if not dataset_ids:
+        return QueryCounts()
+    # An empty Q cannot be a Count filter; without a condition every record qualifies.
+    rows = (
+        IncidentRecord.objects.filter(universe, occurred_on__lt=today.replace(day=1))
+        .annotate(month=TruncMonth("occurred_on"))
+        .values("dataset_id", "month")
+        .annotate(
+            answerable=Count("pk", filter=answerable) if answerable else Count("pk"),
+            matched=Count("pk", filter=matches),
+        )
+        .order_by()
+    )
+    covered: dict[int, set[datetime.date]] = {pk: set() for pk in dataset_ids}
+    per_month: dict[datetime.date, int] = {}
+    for row in rows:
+        month = row["month"]
+        month = month.date() if isinstance(month, datetime.datetime) else month
+        if row["answerable"]:
+            covered[row["dataset_id"]].add(month)
+        per_month[month] = per_month.get(month, 0) + row["matched"]
+    totals: dict[tuple[datetime.date, datetime.date], int] = {}
+    for month, matched in per_month.items():
+        period = period_of(month, query.granularity)
+        totals[period] = totals.get(period, 0) + matched
+    result = QueryCounts()
+    for (start, end), count in sorted(totals.items()):
+        months = _months_in(start, end)
+        complete = end < today and all(
+            set(months) <= dataset_months for dataset_months in covered.values()
+        )
+        if complete:
+            result.periods.append(PeriodCount(start, end, count))
+        else:
+            result.incomplete.append((start, end))
+    return result

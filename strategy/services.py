@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import os
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -16,9 +17,18 @@ from import_export.formats.base_formats import CSV, XLSX
 
 from core.services import audit_record
 
-from .models import Action, ActionStatus, Measurement, OutcomeMeasure, ProgressUpdate, Strategy
+from .models import (
+    Action,
+    ActionStatus,
+    MeasureQuery,
+    Measurement,
+    MeasurementSource,
+    OutcomeMeasure,
+    ProgressUpdate,
+    Strategy,
+)
 from .resources import ActionResource
-from .selectors import user_can_update_action
+from .selectors import measure_query_counts, user_can_update_action
 
 EVIDENCE_EXTENSIONS = {".pdf", ".docx", ".xlsx", ".csv", ".odt", ".ods", ".pptx", ".png", ".jpg"}
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
@@ -150,7 +160,10 @@ def measurement_record(
     note: str = "",
     replacing: Measurement | None = None,
 ) -> Measurement:
-    """Record (or correct) the value of an outcome measure for a period."""
+    """Record (or correct) the value of an outcome measure for a period, as a manual value.
+
+    Correcting a computed value turns it into a manual one, which refreshes then leave alone.
+    """
     if period_end < period_start:
         raise ValidationError({"period_end": "The period must end after it starts"})
     if replacing is not None and (replacing.period_start, replacing.period_end) != (
@@ -163,7 +176,12 @@ def measurement_record(
         measure=measure,
         period_start=period_start,
         period_end=period_end,
-        defaults={"value": value, "note": note, "recorded_by": actor},
+        defaults={
+            "value": value,
+            "note": note,
+            "recorded_by": actor,
+            "source": MeasurementSource.MANUAL,
+        },
     )
     audit_record(
         actor=actor,
@@ -186,6 +204,157 @@ def measurement_delete(*, measurement: Measurement, actor: Any) -> None:
         detail={"measure": measurement.measure.slug, "value": str(measurement.value)},
     )
     measurement.delete()
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    """What one refresh of a measure from incident data changed."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    kept_manual: list[str] = field(default_factory=list)
+    incomplete: int = 0
+
+    @property
+    def summary(self) -> str:
+        parts = [
+            f"{self.created} new",
+            f"{self.updated} changed",
+            f"{self.unchanged} unchanged",
+            f"{self.removed} removed",
+        ]
+        text = ", ".join(parts) + " computed values"
+        if self.kept_manual:
+            text += f"; {len(self.kept_manual)} periods kept their manual value"
+        if self.incomplete:
+            text += f"; {self.incomplete} incomplete periods left out"
+        return text
+
+
+def _can_refresh(actor: Any | None) -> bool:
+    # None is the schedule; people must be OPFCC staff.
+    return actor is None or bool(getattr(actor, "is_authenticated", False) and actor.is_staff)
+
+
+def _period_label(start: datetime.date, end: datetime.date) -> str:
+    return f"{start:%b %Y}" if (start.year, start.month) == (end.year, end.month) else (
+        f"{start:%b %Y}–{end:%b %Y}"
+    )
+
+
+@transaction.atomic
+def measure_refresh(
+    *, measure: OutcomeMeasure, actor: Any | None, today: datetime.date | None = None
+) -> RefreshResult:
+    """Recompute a measure's values from incident data with its saved query (idempotent).
+
+    Counts are grouped in SQL. Computed values are created, corrected or removed to match the
+    query; a period that already has a manual value keeps it, and the audit event lists it.
+    """
+    if not _can_refresh(actor):
+        raise PermissionDenied("Only OPFCC staff can refresh a measure.")
+    # Lock the measure so two refreshes of it (the schedule and a person) never interleave.
+    measure = OutcomeMeasure.objects.select_for_update().get(pk=measure.pk)
+    query = (
+        MeasureQuery.objects.filter(measure=measure)
+        .prefetch_related("datasets", "categories")
+        .first()
+    )
+    if query is None:
+        raise ValidationError("This measure has no saved query over incident data.")
+    if not query.datasets.all():
+        raise ValidationError("Choose at least one dataset for the measure's query.")
+    counts = measure_query_counts(query=query, today=today)
+    existing = {(m.period_start, m.period_end): m for m in measure.measurements.all()}
+    note = "Computed from " + ", ".join(d.name for d in query.datasets.all())
+    note = note[:300]
+    now = timezone.now()
+    to_create: list[Measurement] = []
+    to_update: list[Measurement] = []
+    kept_manual: list[str] = []
+    unchanged = 0
+    wanted = set()
+    for period in counts.periods:
+        key = (period.period_start, period.period_end)
+        wanted.add(key)
+        value = Decimal(period.count)
+        current = existing.get(key)
+        if current is None:
+            to_create.append(
+                Measurement(
+                    measure=measure,
+                    period_start=period.period_start,
+                    period_end=period.period_end,
+                    value=value,
+                    note=note,
+                    source=MeasurementSource.COMPUTED,
+                    recorded_by=actor,
+                )
+            )
+        elif current.source == MeasurementSource.MANUAL:
+            kept_manual.append(_period_label(*key))
+        elif current.value != value or current.note != note:
+            current.value, current.note = value, note
+            to_update.append(current)
+        else:
+            unchanged += 1
+    stale = [
+        m.pk
+        for key, m in existing.items()
+        if m.source == MeasurementSource.COMPUTED and key not in wanted
+    ]
+    Measurement.objects.bulk_create(to_create)
+    Measurement.objects.bulk_update(to_update, ["value", "note"])
+    Measurement.objects.filter(pk__in=stale).delete()
+    result = RefreshResult(
+        created=len(to_create),
+        updated=len(to_update),
+        unchanged=unchanged,
+        removed=len(stale),
+        kept_manual=kept_manual,
+        incomplete=len(counts.incomplete),
+    )
+    MeasureQuery.objects.filter(pk=query.pk).update(
+        last_refreshed_at=now, last_refresh_summary=result.summary[:300]
+    )
+    audit_record(
+        actor=actor,
+        action="strategy.measure_refreshed",
+        obj=measure,
+        summary=f"{measure.name} refreshed from incident data: {result.summary}",
+        detail={
+            "measure": measure.slug,
+            "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+            "removed": result.removed,
+            "kept_manual": kept_manual,
+            "incomplete": result.incomplete,
+            "scheduled": actor is None,
+        },
+    )
+    return result
+
+
+@transaction.atomic
+def measure_refresh_queue(*, measure: OutcomeMeasure, actor: Any) -> None:
+    """Ask for a measure to be refreshed from incident data in the background, once committed."""
+    from .tasks import measure_refresh_task
+
+    if actor is None or not _can_refresh(actor):
+        raise PermissionDenied("Only OPFCC staff can refresh a measure.")
+    if not MeasureQuery.objects.filter(measure=measure).exists():
+        raise ValidationError("This measure has no saved query over incident data.")
+    audit_record(
+        actor=actor,
+        action="strategy.measure_refresh_requested",
+        obj=measure,
+        summary=f"Refresh of {measure.name} from incident data requested",
+    )
+    measure_id, actor_id = measure.pk, actor.pk
+    transaction.on_commit(lambda: measure_refresh_task.delay(measure_id, actor_id))
 
 
 EXPORT_FORMATS = {"csv": CSV, "xlsx": XLSX}
