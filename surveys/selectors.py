@@ -106,7 +106,11 @@ def support_contacts() -> QuerySet[SupportContact]:
 def events_public(now: datetime | None = None) -> dict[str, list[EngagementEvent]]:
     """Published events: upcoming (soonest first) and past (most recent first)."""
     now = now or timezone.now()
-    events = list(EngagementEvent.objects.filter(is_published=True).order_by("starts_at"))
+    events = list(
+        EngagementEvent.objects.filter(is_published=True)
+        .select_related("survey")
+        .order_by("starts_at")
+    )
     upcoming = [e for e in events if (e.ends_at or e.starts_at) >= now]
     past = [e for e in events if (e.ends_at or e.starts_at) < now]
     past.reverse()

@@ -91,3 +91,13 @@ def query_with(context: dict[str, Any], **changes: Any) -> str:
         else:
             params[key] = value
     return "?" + urlencode(list(params.lists()), doseq=True) if params else "?"
+
+
+@register.filter(needs_autoescape=True)
+def govuk_urlize(value: str, autoescape: bool = True) -> str:
+    """Plain text with its e-mail addresses and web links as GOV.UK links (escaped)."""
+    from django.utils.html import urlize
+    from django.utils.safestring import mark_safe
+
+    html = urlize(str(value or ""), nofollow=True, autoescape=autoescape)
+    return mark_safe(html.replace("<a href=", '<a class="govuk-link" href='))  # noqa: S308
