@@ -253,3 +253,25 @@ def test_staff_preview_a_draft_survey(page, survey, staff):
     page.goto(reverse("surveys:preview", args=[survey.pk]))
     assert page.get_by_text("You are previewing this survey").is_visible()
     check_accessibility(page, "survey-preview-start")
+
+
+def test_rate_limited_page_says_when_to_try_again(page, survey, settings):
+    settings.SURVEY_RATE_LIMIT = 0
+    survey.asks_for_contact = False
+    survey.save()
+    page.goto(reverse("surveys:question", args=[survey.slug, 1]))
+    page.get_by_label("No").check()
+    _continue(page)
+    _continue(page)
+    _continue(page)
+    page.get_by_label("Unsafe").check()
+    _continue(page)
+    response = page.request.get(page.url)
+    assert response.status == 200
+    page.get_by_role("button", name="Submit").click()
+    assert page.get_by_role(
+        "heading", name="Too many answers have been sent from your connection"
+    ).is_visible()
+    assert page.get_by_text("You can try again from").is_visible()
+    check_accessibility(page, "survey-rate-limited")
+    assert not Response.objects.exists()
