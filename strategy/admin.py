@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
+
+from incidents.models import IncidentRecord
 
 from . import services
 from .models import (
@@ -20,6 +23,7 @@ from .models import (
     Driver,
     LocalDefinition,
     Measurement,
+    MeasureQuery,
     Milestone,
     OutcomeMeasure,
     Principle,
@@ -269,8 +273,84 @@ class ProgressUpdateAdmin(admin.ModelAdmin):
 class MeasurementInline(admin.TabularInline):
     model = Measurement
     extra = 1
-    fields = ("period_start", "period_end", "value", "note", "recorded_by", "recorded_at")
-    readonly_fields = ("recorded_by", "recorded_at")
+    fields = (
+        "period_start",
+        "period_end",
+        "value",
+        "note",
+        "source",
+        "recorded_by",
+        "recorded_at",
+    )
+    readonly_fields = ("source", "recorded_by", "recorded_at")
+    verbose_name_plural = (
+        "measurements (changing a computed value makes it manual: refreshes then leave it alone)"
+    )
+
+
+class MeasureQueryForm(forms.ModelForm):
+    weapons = forms.MultipleChoiceField(
+        choices=[
+            (value, label)
+            for value, label in IncidentRecord.Weapon.choices
+            if value != IncidentRecord.Weapon.UNKNOWN
+        ],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Only records with any of these weapons (none ticked: any weapon). Records "
+        "whose weapon is unknown never count when a weapon is ticked.",
+    )
+
+    class Meta:
+        model = MeasureQuery
+        fields = (
+            "datasets",
+            "priority",
+            "categories",
+            "weapons",
+            "under_25",
+            "domestic_abuse",
+            "authority",
+            "district",
+            "granularity",
+            "count_from",
+            "is_active",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("authority") and data.get("district"):
+            raise ValidationError("Choose an authority or a district, not both.")
+        return data
+
+
+class MeasureQueryInline(admin.StackedInline):
+    """The saved query data staff edit; refresh with the list's action or the measure page."""
+
+    model = MeasureQuery
+    form = MeasureQueryForm
+    extra = 0
+    max_num = 1
+    can_delete = True
+    filter_horizontal = ("datasets", "categories")
+    readonly_fields = ("last_refreshed_at", "last_refresh_summary")
+    fieldsets = (
+        (None, {"fields": ("datasets", "granularity", "count_from", "is_active")}),
+        (
+            "Which records count",
+            {
+                "fields": (
+                    "priority",
+                    "categories",
+                    "weapons",
+                    "under_25",
+                    "domestic_abuse",
+                    ("authority", "district"),
+                )
+            },
+        ),
+        ("Last refresh", {"fields": ("last_refreshed_at", "last_refresh_summary")}),
+    )
 
 
 @admin.register(OutcomeMeasure)
@@ -281,16 +361,54 @@ class OutcomeMeasureAdmin(admin.ModelAdmin):
         "direction",
         "baseline_value",
         "target_value",
+        "fed_by_query",
         "is_home_office_headline",
         "is_public",
     )
     list_filter = ("is_home_office_headline", "direction", "is_public")
+    list_select_related = ("incident_query",)
     search_fields = ("name", "definition")
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ("priorities",)
-    inlines = [MeasurementInline]
+    inlines = [MeasureQueryInline, MeasurementInline]
+    actions = ["refresh_from_incident_data"]
+
+    @admin.display(description="Fed by incident data", boolean=True)
+    def fed_by_query(self, obj: OutcomeMeasure) -> bool:
+        return hasattr(obj, "incident_query")
+
+    @admin.action(description="Refresh from incident data")
+    def refresh_from_incident_data(
+        self, request: HttpRequest, queryset: QuerySet[OutcomeMeasure]
+    ) -> None:
+        queued, skipped = [], []
+        for measure in queryset:
+            try:
+                services.measure_refresh_queue(measure=measure, actor=request.user)
+            except (ValidationError, PermissionDenied):
+                skipped.append(measure.name)
+            else:
+                queued.append(measure.name)
+        if queued:
+            self.message_user(
+                request,
+                f"Refreshing in the background: {', '.join(queued)}.",
+                messages.SUCCESS,
+            )
+        if skipped:
+            self.message_user(
+                request,
+                f"No saved query over incident data, so not refreshed: {', '.join(skipped)}.",
+                messages.WARNING,
+            )
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is MeasureQuery:
+            super().save_formset(request, form, formset, change)
+            changed = [*formset.new_objects, *(obj for obj, _fields in formset.changed_objects)]
+            for query in changed:
+                services.measure_query_changed(query=query, actor=request.user)
+            return
         if formset.model is not Measurement:
             super().save_formset(request, form, formset, change)
             return

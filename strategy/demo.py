@@ -2,7 +2,8 @@
 
 The strategy text (aims, themes, five C's, drivers) is the partnership's published wording.
 Actions are illustrative. Their dates are set relative to today so the demo always has some
-actions overdue and some at risk. No outcome figures are invented: measures start empty.
+actions overdue and some at risk. No outcome figures are invented: measures are either empty or
+computed from the real police.uk months the incidents demo imports.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from incidents.models import PriorityCrimeType
+from incidents.models import CrimeCategory, Dataset, IncidentRecord, PriorityCrimeType
 from partners.models import Organisation
 
 from .models import (
@@ -24,7 +25,9 @@ from .models import (
     Consultation,
     Driver,
     LocalDefinition,
+    MeasureQuery,
     Milestone,
+    OutcomeMeasure,
     Principle,
     ProgressUpdate,
     ProtectiveFactor,
@@ -618,6 +621,116 @@ def _lead_user(organisation: Organisation) -> Any:
     )
 
 
+# Local measures the demo data can feed: data.police.uk's months carry categories but no ages
+# or weapons, so only category-based priorities can be counted from them.
+LOCAL_MEASURES: list[dict[str, Any]] = [
+    {
+        "slug": "personal-robbery-recorded",
+        "name": "Personal robbery recorded by the police",
+        "definition": (
+            "Police-recorded robberies counting towards the personal robbery priority, anywhere "
+            "in the partnership area, each month."
+        ),
+        "data_source": "Police recorded crime (data.police.uk), through the portal",
+        "unit": "offences",
+        "data_notes": (
+            "data.police.uk does not separate personal from business robbery, so this slightly "
+            "over-counts until the police partner extract with finer categories is shared."
+        ),
+        "priority": "personal-robbery",
+        "display_order": 10,
+    },
+    {
+        "slug": "weapon-possession-recorded",
+        "name": "Possession of weapons offences recorded by the police",
+        "definition": (
+            "Police-recorded offences of possessing a knife, bladed article or other weapon, "
+            "anywhere in the partnership area, each month."
+        ),
+        "data_source": "Police recorded crime (data.police.uk), through the portal",
+        "unit": "offences",
+        "data_notes": (
+            "data.police.uk's 'Possession of weapons' includes firearms and other offensive "
+            "weapons as well as knives."
+        ),
+        "categories": ["possession-of-weapons", "possession-of-a-knife"],
+        "display_order": 11,
+    },
+]
+KNIFE_UNDER_25 = "knife-enabled-serious-violence-under-25"
+SERIOUS_VIOLENCE_CATEGORIES = [
+    "homicide",
+    "violence-with-injury",
+    "violence-and-sexual-offences",
+    "robbery",
+    "personal-robbery",
+    "rape",
+    "other-sexual-offences",
+]
+POLICE_DATASET = "police-uk-street"
+
+
+def _measure_queries(*, stdout: Any) -> None:
+    """Saved queries for the measures the police data can feed; refresh them once."""
+    from .services import measure_refresh
+
+    police = Dataset.objects.filter(slug=POLICE_DATASET).first()
+    if police is None:
+        stdout.write("Outcome measures: no police dataset, so no saved queries were set up.")
+        return
+    categories = {c.slug: c for c in CrimeCategory.objects.all()}
+    priorities = {p.slug: p for p in PriorityCrimeType.objects.all()}
+    configured: list[OutcomeMeasure] = []
+    for row in LOCAL_MEASURES:
+        measure, _ = OutcomeMeasure.objects.get_or_create(
+            slug=row["slug"],
+            defaults={
+                "name": row["name"],
+                "definition": row["definition"],
+                "data_source": row["data_source"],
+                "unit": row["unit"],
+                "direction": OutcomeMeasure.Direction.LOWER_IS_BETTER,
+                "data_notes": row["data_notes"],
+                "display_order": row["display_order"],
+            },
+        )
+        query, made = MeasureQuery.objects.get_or_create(
+            measure=measure,
+            defaults={
+                "priority": priorities.get(row.get("priority", "")),
+                "granularity": MeasureQuery.Granularity.MONTH,
+            },
+        )
+        if made:
+            query.datasets.set([police])
+            query.categories.set(
+                [categories[c] for c in row.get("categories", []) if c in categories]
+            )
+        configured.append(measure)
+    # The headline measure: a knife or sharp instrument, serious violence, victim under 25.
+    # It stays empty on data.police.uk (no weapons or ages) and fills in once a police extract
+    # with them is uploaded to the chosen datasets.
+    knife = OutcomeMeasure.objects.filter(slug=KNIFE_UNDER_25).first()
+    if knife is not None:
+        query, made = MeasureQuery.objects.get_or_create(
+            measure=knife,
+            defaults={
+                "weapons": [IncidentRecord.Weapon.KNIFE],
+                "under_25": MeasureQuery.Under25.VICTIM,
+                "granularity": MeasureQuery.Granularity.QUARTER,
+            },
+        )
+        if made:
+            query.datasets.set([police])
+            query.categories.set(
+                [categories[c] for c in SERIOUS_VIOLENCE_CATEGORIES if c in categories]
+            )
+        configured.append(knife)
+    for measure in configured:
+        result = measure_refresh(measure=measure, actor=None)
+        stdout.write(f"Outcome measure {measure.name}: {result.summary}.")
+
+
 def seed(*, stdout: Any) -> None:
     """Load the 2023–2025 strategy and its delivery plan if they are missing (idempotent)."""
     priorities = _priorities()
@@ -740,3 +853,4 @@ def seed(*, stdout: Any) -> None:
         f"Strategy: {strategy} ({strategy.get_status_display().lower()}), "
         f"{added} delivery-plan actions added."
     )
+    _measure_queries(stdout=stdout)

@@ -8,7 +8,7 @@ from django import forms
 
 from core.forms import GovukForm
 
-from .models import ActionStatus
+from .models import ActionStatus, Consultation
 from .selectors import PlanFilters
 from .services import EVIDENCE_EXTENSIONS, evidence_problem
 
@@ -99,3 +99,18 @@ class ProgressUpdateForm(GovukForm):
         if problem:
             raise forms.ValidationError(problem)
         return evidence
+
+
+class ConsultationFilterForm(GovukForm):
+    """GET filter for the consultation register."""
+
+    kind = forms.ChoiceField(
+        choices=[("", "All consultees"), *Consultation.ConsulteeKind.choices],
+        required=False,
+        label="Who was consulted",
+        error_messages={"invalid_choice": "Select who was consulted from the list"},
+    )
+
+    def chosen_kind(self) -> str:
+        """The chosen kind of consultee ('' for all, or when the form is invalid)."""
+        return self.cleaned_data["kind"] if self.is_valid() else ""

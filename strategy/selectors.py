@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
@@ -11,6 +12,7 @@ from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils import timezone
 
+from core.disclosure import SENSITIVE, STANDARD, DisclosureRule, publish_count
 from incidents.models import IncidentRecord, PriorityCrimeType, RecordPriority
 from partners.models import Organisation
 from partners.selectors import user_has_role, user_organisation_ids
@@ -19,6 +21,9 @@ from .models import (
     UNDER_25_BANDS,
     Action,
     ActionStatus,
+    AnnualReview,
+    Consultation,
+    Measurement,
     MeasureQuery,
     Milestone,
     OutcomeMeasure,
@@ -103,13 +108,37 @@ def strategy_public_content(*, strategy: Strategy) -> dict[str, Any]:
         "priorities": list(strategy.priorities.filter(is_active=True)),
         "actions": actions,
         "status_counts": [(value, label, counts[value]) for value, label in ActionStatus.choices],
-        "measures": list(
-            OutcomeMeasure.objects.filter(is_public=True).prefetch_related(
-                Prefetch("measurements", to_attr="measurement_list")
-            )
-        ),
+        "measures": measures_public(),
         "latest_review": strategy.reviews.order_by("-review_date").first(),
     }
+
+
+@dataclass(frozen=True)
+class PublicMeasure:
+    """A measure for residents: values already through small-number suppression."""
+
+    measure: OutcomeMeasure
+    baseline: str
+    latest: str
+    latest_period: str
+
+
+def measures_public() -> list[PublicMeasure]:
+    """The public measures with suppressed baseline and latest values (a fixed query count)."""
+    result = []
+    for measure in _measures_queryset().filter(is_public=True).prefetch_related("priorities"):
+        latest = measure.measurement_list[-1] if measure.measurement_list else None
+        result.append(
+            PublicMeasure(
+                measure=measure,
+                baseline=publish_measure_value(measure, measure.baseline_value),
+                latest=publish_measure_value(measure, latest.value) if latest else "",
+                latest_period=period_label(latest.period_start, latest.period_end)
+                if latest
+                else "",
+            )
+        )
+    return result
 
 
 def principles_published() -> list[Principle]:
@@ -352,9 +381,7 @@ def measure_query_filters(query: MeasureQuery) -> tuple[Q, Q, Q]:
     return universe, answerable, answerable & matches
 
 
-def measure_query_counts(
-    *, query: MeasureQuery, today: datetime.date | None = None
-) -> QueryCounts:
+def measure_query_counts(*, query: MeasureQuery, today: datetime.date | None = None) -> QueryCounts:
     """Matching records per complete period, counted in SQL (one GROUP BY dataset × month).
 
     A period is complete when it has ended and every chosen dataset has answerable records in
@@ -399,3 +426,244 @@ def measure_query_counts(
         else:
             result.incomplete.append((start, end))
     return result
+
+
+# ---------------------------------------------------------------------------
+# Outcome-measure screens
+# ---------------------------------------------------------------------------
+@dataclass
+class ChartPoint:
+    x: float
+    y: float
+    label: str
+    value: Decimal
+
+
+@dataclass
+class MeasureChart:
+    """Geometry for a small inline-SVG line chart (presentation attributes only, no script)."""
+
+    width: int
+    height: int
+    left: int
+    right: int
+    top: int
+    bottom: int
+    points: list[ChartPoint]
+    polyline: str
+    y_max: Decimal
+    y_min: Decimal
+    baseline_y: float | None = None
+    target_y: float | None = None
+    first_label: str = ""
+    last_label: str = ""
+
+
+@dataclass
+class MeasureView:
+    """A measure with its series, latest value, trend and (for the detail page) its chart."""
+
+    measure: OutcomeMeasure
+    measurements: list[Measurement]
+    latest: Measurement | None = None
+    previous: Measurement | None = None
+    change: Decimal | None = None
+    judgement: str = ""  # "better", "worse", "no change" or "" (no direction or no data)
+    chart: MeasureChart | None = None
+
+    @property
+    def change_text(self) -> str:
+        if self.change is None:
+            return "Not enough values yet to show a trend"
+        if self.change == 0:
+            return "No change from the period before"
+        word = "Up" if self.change > 0 else "Down"
+        return f"{word} {abs(self.change).normalize():f} from the period before"
+
+    @property
+    def trend_text(self) -> str:
+        if self.judgement in {"better", "worse"}:
+            return f"{self.change_text} ({self.judgement})"
+        return self.change_text
+
+
+def period_label(start: datetime.date, end: datetime.date) -> str:
+    """A short label for a period: 'Mar 2024', 'Apr–Jun 2024', 'Apr 2023 to Mar 2024'."""
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start:%b %Y}"
+    if start.year == end.year:
+        return f"{start:%b}–{end:%b %Y}"
+    return f"{start:%b %Y} to {end:%b %Y}"
+
+
+def _judge(measure: OutcomeMeasure, change: Decimal) -> str:
+    if change == 0:
+        return "no change"
+    if measure.direction == OutcomeMeasure.Direction.LOWER_IS_BETTER:
+        return "better" if change < 0 else "worse"
+    if measure.direction == OutcomeMeasure.Direction.HIGHER_IS_BETTER:
+        return "better" if change > 0 else "worse"
+    return ""
+
+
+def measure_chart(measure: OutcomeMeasure, measurements: list[Measurement]) -> MeasureChart | None:
+    """Scale a series (and the baseline and target) into an SVG box; None below two values."""
+    if len(measurements) < 2:
+        return None
+    width, height, left, right, top, bottom = 640, 240, 56, 16, 16, 40
+    values = [m.value for m in measurements]
+    references = [v for v in (measure.baseline_value, measure.target_value) if v is not None]
+    y_max = max([*values, *references])
+    y_min = min(Decimal(0), *values, *references)
+    span = (y_max - y_min) or Decimal(1)
+    plot_w, plot_h = width - left - right, height - top - bottom
+    step = plot_w / (len(measurements) - 1)
+
+    def y_of(value: Decimal) -> float:
+        return round(top + plot_h * float((y_max - value) / span), 1)
+
+    points = [
+        ChartPoint(
+            x=round(left + i * step, 1),
+            y=y_of(m.value),
+            label=period_label(m.period_start, m.period_end),
+            value=m.value,
+        )
+        for i, m in enumerate(measurements)
+    ]
+    return MeasureChart(
+        width=width,
+        height=height,
+        left=left,
+        right=width - right,
+        top=top,
+        bottom=height - bottom,
+        points=points,
+        polyline=" ".join(f"{p.x},{p.y}" for p in points),
+        y_max=y_max,
+        y_min=y_min,
+        baseline_y=y_of(measure.baseline_value) if measure.baseline_value is not None else None,
+        target_y=y_of(measure.target_value) if measure.target_value is not None else None,
+        first_label=points[0].label,
+        last_label=points[-1].label,
+    )
+
+
+def _measure_view(measure: OutcomeMeasure, *, with_chart: bool = False) -> MeasureView:
+    series = list(measure.measurement_list)
+    view = MeasureView(measure=measure, measurements=series)
+    if series:
+        view.latest = series[-1]
+    if len(series) >= 2:
+        view.previous = series[-2]
+        view.change = series[-1].value - series[-2].value
+        view.judgement = _judge(measure, view.change)
+    if with_chart:
+        view.chart = measure_chart(measure, series)
+    return view
+
+
+def _measures_queryset() -> QuerySet[OutcomeMeasure]:
+    return OutcomeMeasure.objects.select_related(
+        "incident_query",
+        "incident_query__priority",
+        "incident_query__authority",
+        "incident_query__district",
+    ).prefetch_related(
+        Prefetch(
+            "measurements",
+            queryset=Measurement.objects.order_by("period_end", "period_start"),
+            to_attr="measurement_list",
+        ),
+        "incident_query__datasets",
+        "incident_query__categories",
+    )
+
+
+def measures_overview() -> list[MeasureView]:
+    """Every outcome measure with its latest value and trend (a fixed number of queries)."""
+    return [_measure_view(measure) for measure in _measures_queryset()]
+
+
+def measure_get(*, slug: str) -> MeasureView:
+    """One measure with its series and chart, or 404. Every signed-in partner may read it."""
+    measure = _measures_queryset().filter(slug=slug).first()
+    if measure is None:
+        raise Http404("No such measure.")
+    return _measure_view(measure, with_chart=True)
+
+
+def measure_query_description(query: MeasureQuery) -> list[tuple[str, str]]:
+    """The saved query in plain English, as (label, value) rows (uses prefetched relations)."""
+    weapons = dict(IncidentRecord.Weapon.choices)
+    if query.district_id:
+        area = f"{query.district.name} (district)"
+    elif query.authority_id:
+        area = f"{query.authority.name} (authority)"
+    else:
+        area = "The whole partnership area"
+    rows = [
+        ("Datasets", ", ".join(d.name for d in query.datasets.all()) or "None chosen"),
+        ("Priority", query.priority.name if query.priority else "Any"),
+        ("Categories", ", ".join(c.name for c in query.categories.all()) or "Any"),
+        ("Weapon", ", ".join(weapons.get(w, w) for w in query.weapons) or "Any"),
+        ("Age", query.get_under_25_display()),
+        ("Domestic abuse", query.get_domestic_abuse_display()),
+        ("Area", area),
+        ("Counted by", query.get_granularity_display()),
+    ]
+    if query.count_from:
+        rows.append(("Counting from", f"{query.count_from:%-d %B %Y}"))
+    return rows
+
+
+def measure_disclosure_rule(measure: OutcomeMeasure) -> DisclosureRule:
+    """The sensitive rule when the measure touches a sensitive priority or category."""
+    sensitive = any(p.is_sensitive for p in measure.priorities.all())
+    query = getattr(measure, "incident_query", None)
+    if query is not None:
+        sensitive = sensitive or bool(query.priority and query.priority.is_sensitive)
+        sensitive = sensitive or any(c.is_sensitive for c in query.categories.all())
+    return SENSITIVE if sensitive else STANDARD
+
+
+def publish_measure_value(measure: OutcomeMeasure, value: Decimal | None) -> str:
+    """A value as residents may see it: counts through small-number suppression."""
+    if value is None:
+        return ""
+    if not measure.is_count:
+        return f"{value.normalize():f}"
+    count = int(value.to_integral_value(rounding=ROUND_HALF_UP))
+    return str(publish_count(max(count, 0), measure_disclosure_rule(measure)))
+
+
+# ---------------------------------------------------------------------------
+# Annual reviews and the consultation register
+# ---------------------------------------------------------------------------
+def reviews_list() -> QuerySet[AnnualReview]:
+    """Every annual review, newest first, with its strategy."""
+    return AnnualReview.objects.select_related("strategy").order_by("-review_date", "-pk")
+
+
+def review_get(*, pk: int) -> AnnualReview:
+    """One annual review, or 404."""
+    review = reviews_list().filter(pk=pk).first()
+    if review is None:
+        raise Http404("No such review.")
+    return review
+
+
+def consultations_list(*, kind: str = "") -> QuerySet[Consultation]:
+    """The consultation register (optionally one kind of consultee), by strategy and date."""
+    consultations = Consultation.objects.select_related("strategy", "organisation")
+    if kind:
+        consultations = consultations.filter(consultee_kind=kind)
+    return consultations.order_by("-strategy__period_start", "consulted_on", "consultee", "pk")
+
+
+def consultation_get(*, pk: int) -> Consultation:
+    """One consultation, or 404."""
+    consultation = consultations_list().filter(pk=pk).first()
+    if consultation is None:
+        raise Http404("No such consultation.")
+    return consultation

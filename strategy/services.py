@@ -20,9 +20,9 @@ from core.services import audit_record
 from .models import (
     Action,
     ActionStatus,
-    MeasureQuery,
     Measurement,
     MeasurementSource,
+    MeasureQuery,
     OutcomeMeasure,
     ProgressUpdate,
     Strategy,
@@ -239,8 +239,10 @@ def _can_refresh(actor: Any | None) -> bool:
 
 
 def _period_label(start: datetime.date, end: datetime.date) -> str:
-    return f"{start:%b %Y}" if (start.year, start.month) == (end.year, end.month) else (
-        f"{start:%b %Y}–{end:%b %Y}"
+    return (
+        f"{start:%b %Y}"
+        if (start.year, start.month) == (end.year, end.month)
+        else (f"{start:%b %Y}–{end:%b %Y}")
     )
 
 
@@ -336,6 +338,28 @@ def measure_refresh(
         },
     )
     return result
+
+
+@transaction.atomic
+def measure_query_changed(*, query: MeasureQuery, actor: Any) -> None:
+    """Record that staff changed a measure's saved query (the next refresh applies it)."""
+    audit_record(
+        actor=actor,
+        action="strategy.measure_query_changed",
+        obj=query.measure,
+        summary=f"Saved query for {query.measure.name} changed",
+        detail={
+            "datasets": sorted(d.slug for d in query.datasets.all()),
+            "priority": query.priority.slug if query.priority else None,
+            "categories": sorted(c.slug for c in query.categories.all()),
+            "weapons": list(query.weapons),
+            "under_25": query.under_25,
+            "domestic_abuse": query.domestic_abuse,
+            "authority": query.authority_id,
+            "district": query.district_id,
+            "granularity": query.granularity,
+        },
+    )
 
 
 @transaction.atomic

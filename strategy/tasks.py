@@ -62,5 +62,3 @@ def measures_refresh_all_task() -> str:
         if cache.get(REFRESH_ALL_LOCK) == token:
             cache.delete(REFRESH_ALL_LOCK)
     return f"refreshed {refreshed}"
-
-

@@ -8,10 +8,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from . import selectors, services
-from .forms import PlanFilterForm, ProgressUpdateForm
+from .forms import ConsultationFilterForm, PlanFilterForm, ProgressUpdateForm
 from .models import Strategy
 
 
@@ -134,3 +134,79 @@ def public(request: HttpRequest) -> HttpResponse:
     if strategy is not None:
         context.update(selectors.strategy_public_content(strategy=strategy))
     return render(request, "strategy/public.html", context)
+
+
+@require_safe
+def measures(request: HttpRequest) -> HttpResponse:
+    """Outcome measures with their latest values and trends; every signed-in partner may read."""
+    return render(request, "strategy/measures.html", {"measures": selectors.measures_overview()})
+
+
+@require_safe
+def measure_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """One measure: definition, values over time as a table and a chart, and how it is fed."""
+    view = selectors.measure_get(slug=slug)
+    query = getattr(view.measure, "incident_query", None)
+    return render(
+        request,
+        "strategy/measure_detail.html",
+        {
+            "view": view,
+            "measure": view.measure,
+            "query": query,
+            "query_rows": selectors.measure_query_description(query) if query else [],
+            "can_refresh": request.user.is_staff and query is not None,
+        },
+    )
+
+
+@require_POST
+def measure_refresh(request: HttpRequest, slug: str) -> HttpResponse:
+    """OPFCC staff ask for a measure to be recomputed from incident data (in the background)."""
+    if not request.user.is_staff:
+        raise PermissionDenied("Only OPFCC staff can refresh a measure.")
+    view = selectors.measure_get(slug=slug)
+    try:
+        services.measure_refresh_queue(measure=view.measure, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            f"“{view.measure.name}” is being refreshed from incident data. "
+            "Reload this page in a minute to see the new values.",
+        )
+    return redirect("strategy:measure", slug=view.measure.slug)
+
+
+@require_safe
+def reviews(request: HttpRequest) -> HttpResponse:
+    """Annual reviews of the strategy, newest first; every signed-in partner may read them."""
+    return render(request, "strategy/reviews.html", {"reviews": selectors.reviews_list()})
+
+
+@require_safe
+def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One annual review: findings and changes made."""
+    return render(request, "strategy/review_detail.html", {"review": selectors.review_get(pk=pk)})
+
+
+@require_safe
+def consultations(request: HttpRequest) -> HttpResponse:
+    """The consultation register, optionally one kind of consultee."""
+    form = ConsultationFilterForm(request.GET or None)
+    return render(
+        request,
+        "strategy/consultations.html",
+        {"form": form, "consultations": selectors.consultations_list(kind=form.chosen_kind())},
+    )
+
+
+@require_safe
+def consultation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One consultation: who, when, how, and their response."""
+    return render(
+        request,
+        "strategy/consultation_detail.html",
+        {"consultation": selectors.consultation_get(pk=pk)},
+    )

@@ -4,8 +4,8 @@ from typing import Any
 
 from django import template
 
-from strategy.models import ActionStatus
-from strategy.selectors import principles_published
+from strategy.models import ActionStatus, Measurement
+from strategy.selectors import MeasureView, period_label, principles_published
 
 register = template.Library()
 
@@ -31,3 +31,23 @@ def status_tag(status: str) -> dict[str, Any]:
 def published_principles() -> dict[str, Any]:
     """The published strategy's principles (the five C's) for the public home page: one query."""
     return {"principles": principles_published()}
+
+
+_TREND_COLOURS = {"better": "govuk-tag--green", "worse": "govuk-tag--red", "no change": ""}
+
+
+@register.inclusion_tag("strategy/partials/trend_tag.html")
+def trend_tag(view: MeasureView) -> dict[str, Any]:
+    """The trend of a measure in words, with a tag saying whether it is going the right way."""
+    colour = _TREND_COLOURS.get(view.judgement, "")
+    return {
+        "text": view.change_text,
+        "label": view.judgement.capitalize() if colour else "",
+        "colour": colour,
+    }
+
+
+@register.simple_tag(name="period_label")
+def period_label_tag(measurement: Measurement) -> str:
+    """A measurement's period in short words, e.g. 'Apr–Jun 2024'."""
+    return period_label(measurement.period_start, measurement.period_end)

@@ -12,7 +12,9 @@ from strategy.models import (
     Action,
     Driver,
     LocalDefinition,
+    MeasureQuery,
     Milestone,
+    OutcomeMeasure,
     Principle,
     ProgressUpdate,
     Strategy,
@@ -109,3 +111,34 @@ class ProgressUpdateFactory(factory.django.DjangoModelFactory):
     previous_status = Action.Status.NOT_STARTED
     status = Action.Status.ON_TRACK
     narrative = "Work has started."
+
+
+class OutcomeMeasureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OutcomeMeasure
+
+    slug = factory.Sequence(lambda n: f"measure-{n}")
+    name = factory.Sequence(lambda n: f"Measure {n}")
+    definition = "What is counted."
+    data_source = "Police recorded crime"
+    unit = "offences"
+    direction = OutcomeMeasure.Direction.LOWER_IS_BETTER
+
+
+class MeasureQueryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MeasureQuery
+        skip_postgeneration_save = True
+
+    measure = factory.SubFactory(OutcomeMeasureFactory)
+    granularity = MeasureQuery.Granularity.MONTH
+
+    @factory.post_generation
+    def datasets(obj, create, extracted, **kwargs):  # noqa: N805
+        if create and extracted:
+            obj.datasets.set(extracted)
+
+    @factory.post_generation
+    def categories(obj, create, extracted, **kwargs):  # noqa: N805
+        if create and extracted:
+            obj.categories.set(extracted)
