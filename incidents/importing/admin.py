@@ -1,1 +1,43 @@
-"""Admin for uploads (registered through incidents/admin.py)."""
+"""Admin for uploads (registered through incidents/admin.py): read-only, for staff to look up.
+
+Uploads change only through the pipeline (browser flow or ``import_incidents``), so that every
+change keeps its versions and audit events; the admin never edits or deletes them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from incidents.models import Upload
+
+
+@admin.register(Upload)
+class UploadAdmin(admin.ModelAdmin):
+    list_display = (
+        "original_filename",
+        "dataset",
+        "status",
+        "uploaded_by",
+        "uploaded_at",
+        "rows_total",
+        "rows_new",
+        "rows_changed",
+        "rows_unchanged",
+        "rows_invalid",
+    )
+    list_filter = ("status", "dataset")
+    search_fields = ("original_filename", "sha256")
+    date_hierarchy = "uploaded_at"
+    list_select_related = ("dataset", "uploaded_by")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [field.name for field in Upload._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

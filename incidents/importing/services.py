@@ -20,7 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -32,6 +32,10 @@ from .reading import FileRefused, open_table
 from .staging import Counts, Progress, Stage, lock_dataset
 
 FIRST_ERRORS = 20
+UNEXPECTED = (
+    "The portal could not process this file because of an unexpected error, which has been "
+    "logged. Nothing was imported. Try again later or contact the partnership team."
+)
 ERROR_REPORT_HEADINGS = ["Row", "Column", "Problem", "Value"]
 
 
@@ -232,6 +236,11 @@ def upload_check(*, upload_id: int) -> Upload:
             result = _stage_file(upload, stage, progress.report)
     except FileRefused as refusal:
         return _refuse(upload, refusal.message)
+    except (OperationalError, InterfaceError):
+        raise  # transient: the task retries, and the upload is still claimable
+    except Exception:
+        _refuse(upload, UNEXPECTED)
+        raise
     finally:
         progress.close()
     with transaction.atomic():
@@ -360,6 +369,11 @@ def upload_import(*, upload_id: int) -> Upload:
             return current
     except FileRefused as refusal:
         return _refuse(upload, refusal.message, status=Upload.Status.FAILED)
+    except (OperationalError, InterfaceError):
+        raise  # transient: the task retries, and the upload is still claimable
+    except Exception:
+        _refuse(upload, UNEXPECTED, status=Upload.Status.FAILED)
+        raise
     finally:
         progress.close()
 

@@ -331,3 +331,26 @@ def test_unknown_english_lsoa_is_still_an_error(police_dataset, tmp_path):
     )
     assert upload.status == Upload.Status.INVALID
     assert not IncidentRecord.objects.exists()
+
+
+def test_unexpected_error_marks_the_upload_failed_and_writes_nothing(
+    template_dataset, tmp_path, alice, monkeypatch
+):
+    path = write(tmp_path, "ok.csv", template_csv(template_row("T1")))
+    with open(path, "rb") as handle:
+        upload = services.upload_receive(
+            dataset=template_dataset, user=alice, file=handle, filename="ok.csv", queue_check=False
+        )
+    services.upload_check(upload_id=upload.pk)
+    services.upload_confirm(upload=upload, user=alice, queue_import=False)
+
+    def broken(self, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("incidents.importing.staging.Stage.write", broken)
+    with pytest.raises(RuntimeError):
+        services.upload_import(upload_id=upload.pk)
+    upload.refresh_from_db()
+    assert upload.status == Upload.Status.FAILED
+    assert "unexpected error" in upload.problem
+    assert not IncidentRecord.objects.exists()

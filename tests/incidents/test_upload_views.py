@@ -243,3 +243,13 @@ def test_staff_may_upload(staff_client, police_dataset):
         staff_client.get(reverse("incidents:upload_new", args=[police_dataset.slug])).status_code
         == 200
     )
+
+
+def test_staff_see_uploads_in_the_admin_read_only(staff_client, imported):
+    invalid, good = imported
+    changelist = staff_client.get(reverse("admin:incidents_upload_changelist"))
+    assert changelist.status_code == 200 and "q.csv" in changelist.content.decode()
+    assert staff_client.get(reverse("admin:incidents_upload_add")).status_code == 403
+    response = staff_client.post(reverse("admin:incidents_upload_delete", args=[good.pk]))
+    assert response.status_code == 403
+    assert Upload.objects.filter(pk=good.pk).exists()
