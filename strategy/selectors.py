@@ -473,8 +473,10 @@ class MeasureView:
 
     @property
     def change_text(self) -> str:
+        if not self.measurements:
+            return "No values yet"
         if self.change is None:
-            return "Not enough values yet to show a trend"
+            return "Only one value so far"
         if self.change == 0:
             return "No change from the period before"
         word = "Up" if self.change > 0 else "Down"

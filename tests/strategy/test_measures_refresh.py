@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from core.models import AuditEvent
 from incidents.models import IncidentRecord, RecordPriority
 from strategy import services
-from strategy.models import MeasureQuery, Measurement
+from strategy.models import Measurement, MeasureQuery
 from strategy.selectors import measure_query_counts, period_of
 from tests.incidents.factories import (
     AuthorityFactory,
