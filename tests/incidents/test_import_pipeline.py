@@ -354,3 +354,20 @@ def test_unexpected_error_marks_the_upload_failed_and_writes_nothing(
     assert upload.status == Upload.Status.FAILED
     assert "unexpected error" in upload.problem
     assert not IncidentRecord.objects.exists()
+
+
+def test_dataset_column_mapping_maps_a_partners_own_headings(template_dataset, tmp_path):
+    template_dataset.column_mapping = {"Incident ref": "reference", "Date": "occurred_date"}
+    template_dataset.save()
+    content = "Incident ref,Date,lsoa_code,weapon\nYOS-1,2022-04-02,E01027117,knife\n"
+    upload = run(template_dataset, write(tmp_path, "yos.csv", content))
+    assert upload.status == Upload.Status.IMPORTED, (upload.problem, upload.first_errors)
+    record = IncidentRecord.objects.get(source_ref="YOS-1")
+    assert (record.occurred_on, record.weapon) == (dt.date(2022, 4, 2), "knife")
+    bad = run(
+        template_dataset,
+        write(tmp_path, "yos2.csv", "Incident ref,Date\nYOS-2,2022-04-31\n"),
+    )
+    assert bad.first_errors == [
+        {"row": 2, "column": "Date", "reason": "2022-04-31 is not a real date"}
+    ]
