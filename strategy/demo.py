@@ -706,7 +706,7 @@ def _measure_queries(*, stdout: Any) -> None:
             query.categories.set(
                 [categories[c] for c in row.get("categories", []) if c in categories]
             )
-        configured.append(measure)
+            configured.append(measure)
     # The headline measure: a knife or sharp instrument, serious violence, victim under 25.
     # It stays empty on data.police.uk (no weapons or ages) and fills in once a police extract
     # with them is uploaded to the chosen datasets.
@@ -725,7 +725,9 @@ def _measure_queries(*, stdout: Any) -> None:
             query.categories.set(
                 [categories[c] for c in SERIOUS_VIOLENCE_CATEGORIES if c in categories]
             )
-        configured.append(knife)
+            configured.append(knife)
+    # Only queries set up by this run are refreshed, so a second run changes nothing; after
+    # that the schedule keeps them current.
     for measure in configured:
         result = measure_refresh(measure=measure, actor=None)
         stdout.write(f"Outcome measure {measure.name}: {result.summary}.")

@@ -171,6 +171,11 @@ def test_staff_record_a_measurement_in_the_admin_and_it_is_audited(staff, staff_
         "target_value": "",
         "target_date": "",
         "target_description": "Fewer each year",
+        "is_count": "on",
+        "incident_query-TOTAL_FORMS": "0",
+        "incident_query-INITIAL_FORMS": "0",
+        "incident_query-MIN_NUM_FORMS": "0",
+        "incident_query-MAX_NUM_FORMS": "1",
         "measurements-TOTAL_FORMS": "1",
         "measurements-INITIAL_FORMS": "0",
         "measurements-MIN_NUM_FORMS": "0",
@@ -203,3 +208,33 @@ def test_staff_record_a_measurement_in_the_admin_and_it_is_audited(staff, staff_
     assert staff_client.post(url, data).status_code == 302
     assert not measure.measurements.exists()
     assert AuditEvent.objects.filter(action="strategy.measurement_deleted").count() == 1
+
+
+@pytest.mark.django_db
+def test_seed_demo_computes_local_measures_from_the_real_police_months(shared_data):
+    from collections import Counter
+
+    from incidents.models import IncidentRecord, RecordPriority
+    from strategy.models import Measurement
+
+    call_command("seed_demo", stdout=io.StringIO())
+    robbery = OutcomeMeasure.objects.get(slug="personal-robbery-recorded")
+    records = IncidentRecord.objects.filter(
+        dataset__slug="police-uk-street",
+        outside_area=False,
+        pk__in=RecordPriority.objects.filter(priority__slug="personal-robbery").values("record"),
+    )
+    by_hand = Counter(day.replace(day=1) for day in records.values_list("occurred_on", flat=True))
+    computed = {
+        m.period_start: int(m.value)
+        for m in robbery.measurements.filter(source=Measurement.Source.COMPUTED)
+    }
+    assert len(computed) == 6  # January to June 2022
+    assert computed == dict(by_hand)
+    # data.police.uk has no weapons or ages: the headline measure gets no value, not zeros.
+    knife = OutcomeMeasure.objects.get(slug="knife-enabled-serious-violence-under-25")
+    assert hasattr(knife, "incident_query")
+    assert not knife.measurements.exists()
+    assert "police extract" in knife.data_notes
+    hospital = OutcomeMeasure.objects.get(slug="hospital-admissions-sharp-object-under-25")
+    assert "Integrated Care Board" in hospital.data_notes
