@@ -166,6 +166,8 @@ def measurement_record(
     """
     if period_end < period_start:
         raise ValidationError({"period_end": "The period must end after it starts"})
+    # The same lock as measure_refresh: a manual entry and a refresh never interleave.
+    OutcomeMeasure.objects.select_for_update().filter(pk=measure.pk).first()
     if replacing is not None and (replacing.period_start, replacing.period_end) != (
         period_start,
         period_end,

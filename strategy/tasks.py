@@ -12,6 +12,7 @@ import uuid
 from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError
 
 from . import services
@@ -37,6 +38,9 @@ def measure_refresh_task(self, measure_id: int, actor_id: int | None = None) -> 
         return "actor gone"
     try:
         return services.measure_refresh(measure=measure, actor=actor).summary
+    except ValidationError as error:
+        # E.g. the query was removed after the refresh was queued: nothing to retry.
+        return " ".join(error.messages)
     except (OperationalError, InterfaceError) as error:
         raise self.retry(exc=error) from error
 

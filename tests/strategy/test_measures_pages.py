@@ -152,6 +152,8 @@ def test_task_refreshes_and_is_idempotent(fed_measure, staff):
     assert tasks.measure_refresh_task.run(fed_measure.pk, staff.pk).startswith("0 new")
     assert tasks.measure_refresh_task.run(fed_measure.pk, staff.pk).startswith("0 new")
     assert tasks.measure_refresh_task.run(999999, staff.pk) == "gone"
+    fed_measure.incident_query.delete()
+    assert "no saved query" in tasks.measure_refresh_task.run(fed_measure.pk, staff.pk)
     # The manual series is untouched.
     assert Measurement.objects.filter(measure=fed_measure, source="manual").count() == 3
 
