@@ -360,18 +360,23 @@ def main() -> None:
         f"(receive {big_run['receive_s']:,.1f} s, check {big_run['check_s']:,.1f} s, "
         f"import {big_run['import_s']:,.1f} s)"
     )
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
     print(
         f"Ratio to raw COPY:                 {copy_ratio:>12.0%}  "
-        f"(target ≥ {TARGET_COPY_RATIO:.0%}: {'met' if copy_ratio >= TARGET_COPY_RATIO else 'NOT met'})"
+        f"(target ≥ {TARGET_COPY_RATIO:.0%}: {verdict(copy_ratio >= TARGET_COPY_RATIO)})"
     )
     print(
         f"Ratio to django-import-export:     {ie_ratio:>12.1f}× "
-        f"(target ≥ {TARGET_IE_RATIO:.0f}×: {'met' if ie_ratio >= TARGET_IE_RATIO else 'NOT met'})"
+        f"(target ≥ {TARGET_IE_RATIO:.0f}×: {verdict(ie_ratio >= TARGET_IE_RATIO)})"
     )
+    small_rows = min(SMALL_ROWS, args.rows)
     print(
-        f"Peak RSS: {small_run['peak_rss_kb'] / 1024:,.0f} MB at {min(SMALL_ROWS, args.rows):,} rows, "
+        f"Peak RSS: {small_run['peak_rss_kb'] / 1024:,.0f} MB at {small_rows:,} rows, "
         f"{big_run['peak_rss_kb'] / 1024:,.0f} MB at {args.rows:,} rows: {rss_ratio:.2f}× "
-        f"(target ≤ {TARGET_RSS_RATIO}×: {'met' if rss_ratio <= TARGET_RSS_RATIO else 'NOT met'})"
+        f"(target ≤ {TARGET_RSS_RATIO}×: {verdict(rss_ratio <= TARGET_RSS_RATIO)})"
     )
     for path in (big, small):
         path.unlink(missing_ok=True)
