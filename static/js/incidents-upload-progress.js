@@ -31,9 +31,11 @@
           bar.setAttribute("value", data.rows_processed);
         }
         if (label) {
-          var text = data.status_display + ": " + data.rows_processed.toLocaleString("en-GB") +
-            " rows" + (data.rows_total && data.status === "importing"
-              ? " of " + data.rows_total.toLocaleString("en-GB") : "") + " processed.";
+          var importing = data.status === "importing" && data.rows_total;
+          var text = importing && data.rows_processed >= data.rows_total
+            ? "All " + data.rows_total.toLocaleString("en-GB") + " rows read: writing the records."
+            : data.status_display + ": " + data.rows_processed.toLocaleString("en-GB") + " rows" +
+              (importing ? " of " + data.rows_total.toLocaleString("en-GB") : "") + " processed.";
           if (label.textContent !== text) {
             label.textContent = text;
           }

@@ -253,3 +253,18 @@ def test_staff_see_uploads_in_the_admin_read_only(staff_client, imported):
     response = staff_client.post(reverse("admin:incidents_upload_delete", args=[good.pk]))
     assert response.status_code == 403
     assert Upload.objects.filter(pk=good.pk).exists()
+
+
+def test_progress_page_says_when_all_rows_are_read_and_records_are_being_written(
+    alice_client, police_dataset, tmp_path, alice
+):
+    with open(write(tmp_path, "p.csv", police_csv(police_row())), "rb") as handle:
+        upload = services.upload_receive(
+            dataset=police_dataset, user=alice, file=handle, filename="p.csv", queue_check=False
+        )
+    Upload.objects.filter(pk=upload.pk).update(
+        status="importing", rows_total=1200, rows_processed=1200
+    )
+    page = alice_client.get(reverse("incidents:upload_detail", args=[upload.pk])).content.decode()
+    assert "All 1,200 rows read: writing the records." in page
+    assert '<progress class="nsvpp-progress" max="1200" value="1200"' in page
