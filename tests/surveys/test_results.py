@@ -202,3 +202,19 @@ def test_results_page_queries_do_not_grow_with_responses(
     with CaptureQueriesContext(connection) as after:
         alice_client.get(url)
     assert len(before) == len(after)
+
+
+def test_results_index_says_a_midnight_close_is_the_end_of_the_day_before(alice_client):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from tests.surveys.factories import SurveyFactory
+
+    SurveyFactory(
+        title="Closed at midnight",
+        opens_at=datetime(2023, 9, 11, 9, tzinfo=ZoneInfo("Europe/London")),
+        closes_at=datetime(2023, 10, 28, 0, 0, tzinfo=ZoneInfo("Europe/London")),
+    )
+    body = alice_client.get(reverse("surveys:results_index")).content.decode()
+    assert "Midnight at the end of Friday 27 October 2023" in body
+    assert "Saturday 28 October 2023" not in body
