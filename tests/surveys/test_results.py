@@ -218,3 +218,9 @@ def test_results_index_says_a_midnight_close_is_the_end_of_the_day_before(alice_
     body = alice_client.get(reverse("surveys:results_index")).content.decode()
     assert "Midnight at the end of Friday 27 October 2023" in body
     assert "Saturday 28 October 2023" not in body
+
+
+def test_survey_results_link_only_shows_for_those_who_may_read_results(client, alice_client):
+    assert "Survey results" in alice_client.get(reverse("core:dashboard")).content.decode()
+    client.force_login(UserFactory(email="no.membership@example.org"))
+    assert "Survey results" not in client.get(reverse("core:dashboard")).content.decode()
