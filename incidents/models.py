@@ -379,19 +379,45 @@ class IncidentRecord(models.Model):
         FATAL = "fatal", "Fatal"
         UNKNOWN = "unknown", "Unknown"
 
-    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="records")
+    # The high-volume foreign keys below are written millions of rows at a time by the import
+    # (incidents/importing/staging.py). ``db_index=False`` where a composite index (or the unique
+    # constraint) already starts with the column: a second single-column index only slows every
+    # INSERT. ``db_constraint=False`` where the import guarantees existence set-based instead (it
+    # locks the referenced datasets, categories and LSOAs FOR KEY SHARE in its own transaction and
+    # checks every staged id is among them): PostgreSQL would otherwise fire a deferred trigger
+    # per row and per key at commit. Django still emulates on_delete (PROTECT, SET_NULL, CASCADE)
+    # in Python for ORM deletes, which is the only way the portal deletes these rows.
+    dataset = models.ForeignKey(
+        Dataset,
+        on_delete=models.PROTECT,
+        related_name="records",
+        db_index=False,  # unique (dataset, source_ref) and (dataset, …) indexes cover it
+        db_constraint=False,
+    )
     source_ref = models.CharField(max_length=100)
     occurred_on = models.DateField(help_text="First day of the month when only the month is known.")
     occurred_at = models.DateTimeField(null=True, blank=True)
     date_precision = models.CharField(max_length=10, choices=DatePrecision.choices)
     category = models.ForeignKey(
-        CrimeCategory, null=True, blank=True, on_delete=models.PROTECT, related_name="records"
+        CrimeCategory,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="records",
+        db_index=False,  # index (category, occurred_on) covers it
+        db_constraint=False,
     )
     priorities = models.ManyToManyField(
         PriorityCrimeType, through="RecordPriority", blank=True, related_name="records"
     )
     lsoa = models.ForeignKey(
-        Lsoa, null=True, blank=True, on_delete=models.PROTECT, related_name="records"
+        Lsoa,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="records",
+        db_index=False,  # index (lsoa, occurred_on) covers it
+        db_constraint=False,
     )
     outside_area = models.BooleanField(
         default=False, help_text="The LSOA lies outside the partnership area."
@@ -431,6 +457,8 @@ class IncidentRecord(models.Model):
         on_delete=models.SET_NULL,
         related_name="records",
         help_text="The upload that last wrote it.",
+        db_index=False,  # Meta.indexes has (upload); the import writes only its own upload's id
+        db_constraint=False,
     )
 
     class Meta:
@@ -509,8 +537,16 @@ class PriorityRule(models.Model):
 
 
 class RecordPriority(models.Model):
-    record = models.ForeignKey(IncidentRecord, on_delete=models.CASCADE)
-    priority = models.ForeignKey(PriorityCrimeType, on_delete=models.CASCADE)
+    # Written set-based (INSERT … SELECT from existing records and priorities, see
+    # incidents/priorities.py) inside the transaction that holds the records: no per-row FK
+    # trigger, no second index (the unique constraint and (priority, record) cover both columns).
+    # Django emulates on_delete=CASCADE for ORM deletes of records and priorities.
+    record = models.ForeignKey(
+        IncidentRecord, on_delete=models.CASCADE, db_index=False, db_constraint=False
+    )
+    priority = models.ForeignKey(
+        PriorityCrimeType, on_delete=models.CASCADE, db_index=False, db_constraint=False
+    )
 
     class Meta:
         constraints = [
@@ -525,9 +561,17 @@ class RecordPriority(models.Model):
 class RecordVersion(models.Model):
     """What a record looked like before an upload changed it, so the upload can be withdrawn."""
 
-    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="versions")
+    # Written set-based by the import from records it has just read under the dataset's lock;
+    # (upload, created) covers the upload column. Django emulates on_delete=CASCADE.
+    upload = models.ForeignKey(
+        Upload,
+        on_delete=models.CASCADE,
+        related_name="versions",
+        db_index=False,
+        db_constraint=False,
+    )
     record = models.ForeignKey(
-        IncidentRecord, null=True, on_delete=models.CASCADE, related_name="+"
+        IncidentRecord, null=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
     )
     created = models.BooleanField(help_text="True when the upload created the record.")
     previous = models.JSONField(null=True, blank=True, help_text="Field values before the change.")

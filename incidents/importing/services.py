@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import InterfaceError, OperationalError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from core.services import audit_record
@@ -29,7 +29,7 @@ from incidents.models import Dataset, IncidentRecord, RecordVersion, Upload
 
 from .normalise import ErrorLog, Lookups, Normaliser, RowError, RowInvalid
 from .reading import FileRefused, open_table
-from .staging import Counts, Progress, Stage, lock_dataset
+from .staging import Counts, Progress, ReferenceGone, Stage, lock_dataset
 
 FIRST_ERRORS = 20
 UNEXPECTED = (
@@ -349,7 +349,13 @@ def upload_import(*, upload_id: int) -> Upload:
                         f"{result.errors:,} rows could not be read when importing (the data "
                         "changed since the check). Nothing was imported; upload the file again."
                     )
-                stage.write(dataset_id=upload.dataset_id, upload_id=upload.pk)
+                try:
+                    stage.write(dataset_id=upload.dataset_id, upload_id=upload.pk)
+                except ReferenceGone as gone:
+                    raise FileRefused(
+                        "A crime category or area this file uses was removed while it was "
+                        "importing. Nothing was imported; upload the file again."
+                    ) from gone
             _recompute_priorities(IncidentRecord.objects.filter(upload_id=upload.pk))
             _save_counts(current, result.counts, 0)
             current.status = Upload.Status.IMPORTED
@@ -444,8 +450,14 @@ def upload_withdraw(*, upload: Upload, user: Any) -> Upload:
             batch = []
     if batch:
         IncidentRecord.objects.bulk_update(batch, sorted(fields))
-    created = RecordVersion.objects.filter(upload=upload, created=True).values("record_id")
-    removed, _ = IncidentRecord.objects.filter(pk__in=created).delete()
+    # The records the upload created are those still carrying its id now that the changed ones
+    # are restored (no later import exists: withdraw_problem). Uploads imported before
+    # 2026-11-22 also listed them as versions with created=True; both are honoured.
+    legacy = RecordVersion.objects.filter(upload=upload, created=True).values("record_id")
+    created = IncidentRecord.objects.filter(dataset_id=upload.dataset_id).filter(
+        Q(upload_id=upload.pk) | Q(pk__in=legacy)
+    )
+    removed, _ = created.delete()
     if restored_ids:
         _recompute_priorities(IncidentRecord.objects.filter(pk__in=restored_ids))
     upload.status = Upload.Status.WITHDRAWN

@@ -17,7 +17,14 @@ from typing import Any
 
 from django.db import connection
 
-from incidents.models import IncidentRecord, RecordVersion, Upload
+from incidents.models import (
+    CrimeCategory,
+    IncidentRecord,
+    Lsoa,
+    PriorityCrimeType,
+    RecordVersion,
+    Upload,
+)
 
 from .normalise import RECORD_COLUMNS, STAGE_COLUMNS
 
@@ -173,7 +180,7 @@ class Stage:
 
     # -- set-based writes ----------------------------------------------------
     def write(self, *, dataset_id: int, upload_id: int) -> None:
-        """Upsert the staged rows into the dataset's records and keep versions for withdrawal."""
+        """Upsert the staged rows into the dataset's records; changed records keep a version."""
         pg = is_postgres()
         previous_cols = [c for c in RECORD_COLUMNS] + ["upload_id"]
         json_fn = "jsonb_build_object" if pg else "json_object"
@@ -188,6 +195,7 @@ class Stage:
             return f"s.{column}"
 
         analyze_records()
+        lock_references(dataset_id=dataset_id, upload_id=upload_id)
         by_id = "r.id = s.existing_id"
         with connection.cursor() as cursor:
             # 0. Which staged rows already have a record, read once before anything is written:
@@ -214,20 +222,57 @@ class Stage:
                 " WHERE s.existing_id IS NULL",
                 [dataset_id, upload_id],
             )
-            # 3. Versions marking the records this upload created (before step 4 claims others).
-            cursor.execute(
-                f"INSERT INTO {VERSIONS} (upload_id, record_id, created, previous)"
-                f" SELECT %s, r.id, %s, NULL FROM {RECORDS} r"
-                " WHERE r.dataset_id = %s AND r.upload_id = %s",
-                [upload_id, True, dataset_id, upload_id],
-            )
-            # 4. Changed records, updated in place.
+            # No version rows for the records this upload created: they are the records still
+            # carrying its upload_id once withdrawal has restored the changed ones (withdrawal
+            # is refused while a later upload of the dataset is imported).
+            # 3. Changed records, updated in place.
             assignments = ", ".join(f"{c} = {value(c)}" for c in RECORD_COLUMNS)
             cursor.execute(
                 f"UPDATE {RECORDS} AS r SET {assignments}, upload_id = %s"
                 f" FROM {STAGE} s WHERE {by_id} AND s.existing_hash <> s.row_hash",
                 [upload_id],
             )
+
+
+class ReferenceGone(Exception):
+    """A category or area the staged rows refer to was deleted while the file was importing."""
+
+
+def lock_references(*, dataset_id: int, upload_id: int) -> None:
+    """Guarantee, set-based, what the records' foreign-key constraints used to check per row.
+
+    The record, version and priority-flag tables have no database foreign keys (see
+    incidents/models.py: a deferred trigger per row and key cost more than the INSERT itself).
+    Instead every referenced row is locked FOR KEY SHARE in this transaction, as those triggers
+    would have done, so it cannot be deleted until the import commits, and every staged id must
+    be found. The dataset is already locked by ``lock_dataset``.
+    """
+    pg = is_postgres()
+    share = " FOR KEY SHARE" if pg else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {Upload._meta.db_table} WHERE id = %s{share}",
+            [upload_id],
+        )
+        if cursor.fetchone() is None:
+            raise ReferenceGone("upload")
+        for column, model in (("category_id", CrimeCategory), ("lsoa_id", Lsoa)):
+            table = model._meta.db_table
+            cursor.execute(
+                f"SELECT COUNT(DISTINCT {column}) FROM {STAGE} WHERE {column} IS NOT NULL"
+            )
+            wanted = int(cursor.fetchone()[0])
+            if not wanted:
+                continue
+            cursor.execute(
+                f"SELECT COUNT(*) FROM (SELECT t.id FROM {table} t WHERE t.id IN"
+                f" (SELECT DISTINCT {column} FROM {STAGE}){share}) found"
+            )
+            if int(cursor.fetchone()[0]) != wanted:
+                raise ReferenceGone(column)
+        # Priority flags are written by the recompute that follows, in this transaction.
+        cursor.execute(f"SELECT id FROM {PriorityCrimeType._meta.db_table}{share}")
+        cursor.fetchall()
 
 
 def analyze_records() -> None:

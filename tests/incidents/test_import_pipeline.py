@@ -58,7 +58,9 @@ def test_police_uk_file_is_imported_verbatim(police_dataset, tmp_path, alice):
     assert IncidentRecord.objects.get(source_ref="abc3").outside_area is True
     asb = IncidentRecord.objects.get(category__slug="anti-social-behaviour")
     assert asb.source_ref.startswith("asb-") and asb.outcome == ""
-    assert RecordVersion.objects.filter(upload=upload, created=True).count() == 3
+    # Created records carry the upload instead of a version row each (withdrawal finds them so).
+    assert not RecordVersion.objects.filter(upload=upload).exists()
+    assert IncidentRecord.objects.filter(upload=upload).count() == 3
     assert AuditEvent.objects.filter(action="upload.import", object_id=str(upload.pk)).exists()
 
 
@@ -257,8 +259,8 @@ def test_tasks_are_idempotent(police_dataset, tmp_path, alice):
     services.upload_confirm(upload=upload, user=alice, queue_import=False)
     assert upload_import_task.apply(args=[upload.pk]).get() == "imported"
     assert upload_import_task.apply(args=[upload.pk]).get() == "imported"  # re-delivered
-    assert IncidentRecord.objects.count() == 1
-    assert RecordVersion.objects.filter(upload=upload).count() == 1
+    assert IncidentRecord.objects.filter(upload=upload).count() == 1
+    assert not RecordVersion.objects.filter(upload=upload).exists()
 
 
 def test_confirm_queues_import_on_commit(
@@ -371,3 +373,77 @@ def test_dataset_column_mapping_maps_a_partners_own_headings(template_dataset, t
     assert bad.first_errors == [
         {"row": 2, "column": "Date", "reason": "2022-04-31 is not a real date"}
     ]
+
+
+def test_records_still_protect_their_areas_categories_and_upload(police_dataset, tmp_path):
+    # The record tables have no database foreign keys (see incidents/models.py): the ORM's
+    # on_delete emulation is what keeps areas and categories in use from being deleted.
+    from django.db.models import ProtectedError
+
+    from incidents.models import CrimeCategory, Lsoa, PriorityCrimeType, RecordPriority
+
+    upload = run(police_dataset, write(tmp_path, "p.csv", police_csv(police_row("k1"))))
+    record = IncidentRecord.objects.get(source_ref="k1")
+    with pytest.raises(ProtectedError):
+        Lsoa.objects.filter(code=IN_AREA).delete()
+    with pytest.raises(ProtectedError):
+        CrimeCategory.objects.filter(pk=record.category_id).delete()
+    priority = PriorityCrimeType.objects.create(slug="p", name="P")
+    RecordPriority.objects.create(record=record, priority=priority)
+    upload.delete()
+    record.refresh_from_db()
+    assert record.upload_id is None  # SET_NULL
+    assert not RecordVersion.objects.filter(upload_id=upload.pk).exists()  # CASCADE
+    record.delete()
+    assert not RecordPriority.objects.exists()  # CASCADE
+
+
+def test_import_refuses_when_an_area_it_uses_is_deleted_meanwhile(
+    police_dataset, tmp_path, monkeypatch
+):
+    from incidents.importing.staging import Stage
+    from incidents.models import Lsoa
+
+    original = Stage.finish_loading
+
+    def finish_then_delete_area(stage):
+        original(stage)
+        Lsoa.objects.filter(code=IN_AREA_2).delete()
+
+    path = write(tmp_path, "p.csv", police_csv(police_row("g1"), police_row("g2", lsoa=IN_AREA_2)))
+    with open(path, "rb") as handle:
+        upload = services.upload_receive(
+            dataset=police_dataset, user=None, file=handle, filename="p.csv", queue_check=False
+        )
+    upload = services.upload_check(upload_id=upload.pk)
+    upload = services.upload_confirm(upload=upload, user=None, queue_import=False)
+    monkeypatch.setattr(Stage, "finish_loading", finish_then_delete_area)
+    upload = services.upload_import(upload_id=upload.pk)
+    assert upload.status == Upload.Status.FAILED
+    assert "removed while it was importing" in upload.problem
+    assert not IncidentRecord.objects.exists()
+    assert Lsoa.objects.filter(code=IN_AREA_2).exists()  # rolled back with the import
+
+
+def test_withdraw_also_removes_records_listed_as_created_by_an_older_import(
+    template_dataset, tmp_path, alice
+):
+    # Imports before 2026-11-22 wrote a created=True version per new record; withdrawing such an
+    # upload still removes them even if a record no longer carries the upload's id.
+    upload = run(template_dataset, write(tmp_path, "v1.csv", template_csv(template_row("T1"))))
+    record = IncidentRecord.objects.get(source_ref="T1")
+    RecordVersion.objects.create(upload=upload, record=record, created=True, previous=None)
+    IncidentRecord.objects.filter(pk=record.pk).update(upload=None)
+    services.upload_withdraw(upload=upload, user=alice)
+    assert not IncidentRecord.objects.exists()
+
+
+def test_withdraw_keeps_records_of_other_uploads_and_datasets(
+    template_dataset, police_dataset, tmp_path, alice
+):
+    first = run(template_dataset, write(tmp_path, "a.csv", template_csv(template_row("A1"))))
+    run(police_dataset, write(tmp_path, "p.csv", police_csv(police_row("P1"))))
+    second = run(template_dataset, write(tmp_path, "b.csv", template_csv(template_row("B1"))))
+    services.upload_withdraw(upload=second, user=alice)
+    assert sorted(IncidentRecord.objects.values_list("source_ref", flat=True)) == ["A1", "P1"]
+    assert IncidentRecord.objects.get(source_ref="A1").upload_id == first.pk
