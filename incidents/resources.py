@@ -6,32 +6,14 @@ Every exported text cell that a spreadsheet would run as a formula is escaped.
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from import_export import fields, widgets
 
-from import_export import fields, resources, widgets
+from core.exports import EscapedModelResource
 
 from .models import CategoryMapping, CrimeCategory, District, Lsoa, PriorityCrimeType, Ward
 
-# Tab and carriage return too: spreadsheet apps strip them before looking for the formula sign.
-_FORMULA_START = re.compile(r"^[=+\-@\t\r]")
 
-
-def escape_formula(value: Any) -> Any:
-    """Prefix text that a spreadsheet would run as a formula with an apostrophe (OWASP advice)."""
-    if isinstance(value, str) and _FORMULA_START.match(value):
-        return "'" + value
-    return value
-
-
-class EscapedResource(resources.ModelResource):
-    """A resource whose exported text cells cannot run as formulae."""
-
-    def export_field(self, field: fields.Field, instance: Any, **kwargs: Any) -> Any:
-        return escape_formula(super().export_field(field, instance, **kwargs))
-
-
-class CrimeCategoryResource(EscapedResource):
+class CrimeCategoryResource(EscapedModelResource):
     class Meta:
         model = CrimeCategory
         import_id_fields = ("slug",)
@@ -40,7 +22,7 @@ class CrimeCategoryResource(EscapedResource):
         report_skipped = False
 
 
-class CategoryMappingResource(EscapedResource):
+class CategoryMappingResource(EscapedModelResource):
     category = fields.Field(
         attribute="category",
         column_name="category",
@@ -54,7 +36,7 @@ class CategoryMappingResource(EscapedResource):
         skip_unchanged = True
 
 
-class PriorityCrimeTypeResource(EscapedResource):
+class PriorityCrimeTypeResource(EscapedModelResource):
     class Meta:
         model = PriorityCrimeType
         import_id_fields = ("slug",)
@@ -69,7 +51,7 @@ class PriorityCrimeTypeResource(EscapedResource):
         skip_unchanged = True
 
 
-class LsoaResource(EscapedResource):
+class LsoaResource(EscapedModelResource):
     district = fields.Field(
         attribute="district",
         column_name="district",

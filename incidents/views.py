@@ -15,9 +15,10 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from core.exports import escape_formula
+
 from . import access, selectors
 from .forms import PeriodForm, RecordFilterForm
-from .resources import escape_formula
 from .services import records_viewed_log
 
 PAGE_SIZE = 50

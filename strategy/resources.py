@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from import_export import fields
 
-from import_export import fields, resources
+from core.exports import EscapedModelResource
 
 from .models import Action
 
-# A cell starting with one of these is run as a formula by Excel, LibreOffice and Sheets
-# (CSV/formula injection). Tab and carriage return are included because spreadsheet apps strip
-# them before looking for the formula sign.
-_FORMULA_START = re.compile(r"^[=+\-@\t\r]")
 
-
-def escape_formula(value: Any) -> Any:
-    """Prefix text that a spreadsheet would run as a formula with an apostrophe (OWASP advice)."""
-    if isinstance(value, str) and _FORMULA_START.match(value):
-        return "'" + value
-    return value
-
-
-class ActionResource(resources.ModelResource):
-    """One row per delivery-plan action, for export only.
-
-    django-import-export's own IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT only strips a leading '='
-    (not '+', '-', '@') and turns every cell into text, so escaping is done here, per cell.
-    """
+class ActionResource(EscapedModelResource):
+    """One row per delivery-plan action, for export only (formula-escaped, see core.exports)."""
 
     reference = fields.Field(attribute="reference", column_name="Reference")
     title = fields.Field(attribute="title", column_name="Action")
@@ -79,9 +62,6 @@ class ActionResource(resources.ModelResource):
             "description",
         )
         export_order = fields
-
-    def export_field(self, field: fields.Field, instance: Any, **kwargs: Any) -> Any:
-        return escape_formula(super().export_field(field, instance, **kwargs))
 
     def dehydrate_supporting_organisations(self, action: Action) -> str:
         return "; ".join(o.name for o in action.supporting_organisations.all())

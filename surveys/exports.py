@@ -10,28 +10,22 @@ from typing import Any
 from django.utils import timezone
 from openpyxl import Workbook
 
+from core.exports import escape_formula
+
 from .models import Answer, Response
 from .routing import Structure
 from .selectors import disclosure_rule, question_results, responses_filtered
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 Cell = str | int | float | None
-
-
-def escape_cell(value: Cell) -> Cell:
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def to_csv(header: list[str], rows: list[list[Cell]]) -> bytes:
     """UTF-8 CSV with a byte-order mark so Excel shows accents correctly."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([escape_cell(h) for h in header])
+    writer.writerow([escape_formula(h) for h in header])
     for row in rows:
-        writer.writerow([escape_cell(c) for c in row])
+        writer.writerow([escape_formula(c) for c in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -39,9 +33,9 @@ def to_xlsx(header: list[str], rows: list[list[Cell]]) -> bytes:
     """One-sheet workbook; no cell is ever stored as a formula."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Export")
-    sheet.append([escape_cell(h) for h in header])
+    sheet.append([escape_formula(h) for h in header])
     for row in rows:
-        sheet.append([escape_cell(c) for c in row])
+        sheet.append([escape_formula(c) for c in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -12,7 +12,6 @@ from django.urls import reverse
 from import_export.formats.base_formats import CSV
 
 from core.models import AuditEvent
-from strategy.resources import escape_formula
 from tests.strategy.factories import ActionFactory, MilestoneFactory
 
 DANGEROUS = ['=HYPERLINK("http://evil.example")', "+1+1", "-2+3", "@SUM(A1)", "\t=1+1"]
@@ -95,14 +94,6 @@ def test_anonymous_cannot_export(anonymous, action_a):
 @pytest.mark.django_db
 def test_unknown_format_is_404(alice_client, action_a):
     assert alice_client.get(reverse("strategy:plan_export", args=["json"])).status_code == 404
-
-
-def test_escape_formula_leaves_safe_values_alone():
-    assert escape_formula("Knife crime") == "Knife crime"
-    assert escape_formula(12) == 12
-    assert escape_formula(None) is None
-    assert escape_formula("") == ""
-    assert escape_formula("-5") == "'-5"
 
 
 def test_library_setting_alone_would_not_be_enough(settings):
