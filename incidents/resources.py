@@ -6,6 +6,8 @@ Every exported text cell that a spreadsheet would run as a formula is escaped.
 
 from __future__ import annotations
 
+from typing import Any
+
 from import_export import fields, widgets
 
 from core.exports import EscapedModelResource
@@ -37,6 +39,16 @@ class CategoryMappingResource(EscapedModelResource):
 
 
 class PriorityCrimeTypeResource(EscapedModelResource):
+    """Priorities by slug. A saved row can switch a priority on or off, so its flags are
+    recomputed once the import commits, as after an edit in the admin form."""
+
+    def after_save_instance(self, instance: PriorityCrimeType, row: Any, **kwargs: Any) -> None:
+        super().after_save_instance(instance, row, **kwargs)
+        if not kwargs.get("dry_run"):
+            from .services import priority_rules_changed
+
+            priority_rules_changed(priority=instance, actor=kwargs.get("user"))
+
     class Meta:
         model = PriorityCrimeType
         import_id_fields = ("slug",)

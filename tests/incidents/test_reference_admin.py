@@ -8,8 +8,10 @@ from django.core.management import call_command
 from django.urls import reverse
 from import_export.formats.base_formats import CSV
 
-from incidents.models import PriorityCrimeType
-from incidents.resources import CrimeCategoryResource, LsoaResource
+from core.models import AuditEvent
+from incidents.models import CrimeCategory, IncidentRecord, PriorityCrimeType
+from incidents.priorities import priorities_recompute
+from incidents.resources import CrimeCategoryResource, LsoaResource, PriorityCrimeTypeResource
 from tests.incidents.factories import (
     AgreementFactory,
     CategoryFactory,
@@ -44,6 +46,30 @@ def test_lsoa_import_updates_by_code_and_resolves_district():
     assert not result.has_errors()
     lsoa.refresh_from_db()
     assert (lsoa.name, lsoa.imd_decile) == ("New name", 3)
+
+
+def test_switching_a_priority_off_by_import_recomputes_its_flags(
+    staff, django_capture_on_commit_callbacks
+):
+    call_command("load_crime_categories", verbosity=0)
+    call_command("load_priorities", verbosity=0)
+    record = RecordFactory(category=CrimeCategory.objects.get(slug="robbery"))
+    priorities_recompute(records=IncidentRecord.objects.all())
+    assert set(record.priorities.values_list("slug", flat=True)) == {"personal-robbery"}
+    robbery = PriorityCrimeType.objects.get(slug="personal-robbery")
+    headers = ["slug", "name", "short_description", "display_order", "is_sensitive", "is_active"]
+    data = tablib.Dataset(headers=headers)
+    data.append([robbery.slug, robbery.name, robbery.short_description, 1, "0", "0"])
+    # A dry run (the admin's preview) changes nothing and queues nothing.
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        result = PriorityCrimeTypeResource().import_data(data, dry_run=True, user=staff)
+    assert not result.has_errors() and not callbacks
+    assert record.priorities.exists()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        result = PriorityCrimeTypeResource().import_data(data, dry_run=False, user=staff)
+    assert not result.has_errors() and len(callbacks) == 1
+    assert not record.priorities.exists()
+    assert AuditEvent.objects.filter(action="priority.rules_changed", actor=staff).exists()
 
 
 @pytest.mark.parametrize(
