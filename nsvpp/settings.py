@@ -175,6 +175,8 @@ ACCOUNT_RATE_LIMITS = {
 INVITATION_VALID_DAYS: int = env.int("INVITATION_VALID_DAYS", default=7)
 
 # Sessions end after a period of inactivity: each request pushes the expiry forward.
+# Database sessions whose per-request queries skip the ORM (see core/sessions.py).
+SESSION_ENGINE = "core.sessions"
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
