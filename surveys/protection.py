@@ -66,12 +66,21 @@ def rate_limit_hit(request: HttpRequest) -> RateLimitStatus:
     now = time.time()
     start, end = _window(now)
     key = _key(request, start)
-    cache.add(key, 0, timeout=end - start + 5)
+    timeout = end - start + 5
+    # Count first and create the entry only when there is none: most addresses send one
+    # response, and a create-then-count costs twice the cache round trips (with the database
+    # cache, ten queries instead of six).
     try:
         used = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=end - start + 5)
-        used = 1
+    except ValueError:  # no entry yet for this address and window
+        if cache.add(key, 1, timeout=timeout):
+            used = 1
+        else:  # another request created it meanwhile
+            try:
+                used = cache.incr(key)
+            except ValueError:  # and it expired already
+                cache.set(key, 1, timeout=timeout)
+                used = 1
     return _status(used <= settings.SURVEY_RATE_LIMIT, end, now)
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import Avg, Count, Max, Min, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
@@ -70,13 +71,32 @@ def survey_for_resident(slug: str) -> Survey | None:
 # Each web process keeps the structures it has loaded, checked against the survey's updated_at
 # on every request (one small query), so a page costs the same few queries however long the
 # survey is. Staff changes to pages, questions or options touch the survey (services).
-_STRUCTURES: dict[str, tuple[tuple[int, datetime], Structure]] = {}
+_STRUCTURES: dict[str, tuple[tuple[Any, ...], Structure]] = {}
 _STRUCTURES_LIMIT = 200
+# The check runs on every request of the resident journey: as plain SQL it costs a tenth of
+# the ORM's version of the same query (building the SQL took ~0.4 ms of a ~4 ms request).
+_VERSION_SQL = "SELECT {id}, {updated_at} FROM {table} WHERE {slug} = %s"
+
+
+def _survey_version(slug: str) -> tuple[Any, ...] | None:
+    """The survey's id and updated_at as the database returns them (compared, never shown)."""
+    quote = connection.ops.quote_name
+    meta = Survey._meta
+    sql = _VERSION_SQL.format(
+        id=quote(meta.pk.column),
+        updated_at=quote(meta.get_field("updated_at").column),
+        table=quote(meta.db_table),
+        slug=quote(meta.get_field("slug").column),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [slug])
+        row = cursor.fetchone()
+    return tuple(row) if row is not None else None
 
 
 def survey_structure(slug: str) -> Structure | None:
     """The survey's pages and questions ready for routing, or None."""
-    version = Survey.objects.filter(slug=slug).values_list("pk", "updated_at").first()
+    version = _survey_version(slug)
     if version is None:
         _STRUCTURES.pop(slug, None)
         return None
@@ -89,7 +109,8 @@ def survey_structure(slug: str) -> Structure | None:
     structure = Structure.of(survey)
     if len(_STRUCTURES) >= _STRUCTURES_LIMIT:
         _STRUCTURES.clear()
-    _STRUCTURES[slug] = ((survey.pk, survey.updated_at), structure)
+    # Kept under the version read before loading: a change in between only means one more load.
+    _STRUCTURES[slug] = (version, structure)
     return structure
 
 

@@ -11,15 +11,18 @@ import hmac
 import json
 import time
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -29,6 +32,22 @@ from .models import Answer, Question, Survey
 from .routing import Structure
 
 # -- helpers ----------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def _reversed(prefix: str, name: str, args: tuple[Any, ...]) -> str:
+    return reverse(name, args=args)
+
+
+def _url(name: str, *args: Any) -> str:
+    """reverse(), kept per process: a journey page reverses up to a dozen of the same URLs."""
+    return _reversed(get_script_prefix(), name, args)
+
+
+@receiver(setting_changed)
+def _urls_changed(*, setting: str, **_kwargs: Any) -> None:
+    if setting == "ROOT_URLCONF":
+        _reversed.cache_clear()
 
 
 def _progress_key(survey: Survey) -> str:
@@ -87,23 +106,23 @@ def _not_open(request: HttpRequest, structure: Structure) -> HttpResponse | None
 def _after_questions(structure: Structure, progress: dict[str, Any]) -> str:
     survey = structure.survey
     if survey.asks_for_contact and "contact" not in progress:
-        return reverse("surveys:contact", args=[survey.slug])
-    return reverse("surveys:check", args=[survey.slug])
+        return _url("surveys:contact", survey.slug)
+    return _url("surveys:check", survey.slug)
 
 
 def _next_needed(structure: Structure, progress: dict[str, Any]) -> str:
     """Where a resident must go next to finish: an incomplete page, contact, or check answers."""
     page = structure.first_incomplete_page(progress["a"], set(progress["done"]))
     if page is not None:
-        return reverse("surveys:question", args=[structure.survey.slug, page.position])
+        return _url("surveys:question", structure.survey.slug, page.position)
     return _after_questions(structure, progress)
 
 
 def _last_page_url(structure: Structure, progress: dict[str, Any]) -> str:
     visible = structure.visible_pages(progress["a"])
     if not visible:
-        return reverse("surveys:start", args=[structure.survey.slug])
-    return reverse("surveys:question", args=[structure.survey.slug, visible[-1].position])
+        return _url("surveys:start", structure.survey.slug)
+    return _url("surveys:question", structure.survey.slug, visible[-1].position)
 
 
 def _digest(progress: dict[str, Any], structure: Structure) -> str:
@@ -126,9 +145,7 @@ def _summary(structure: Structure, progress: dict[str, Any]) -> list[dict[str, A
                 {
                     "question": question,
                     "lines": _answer_lines(question, value, answers.get(f"{question.key}-other")),
-                    "change_url": reverse(
-                        "surveys:question", args=[structure.survey.slug, page.position]
-                    )
+                    "change_url": _url("surveys:question", structure.survey.slug, page.position)
                     + "?change=1",
                 }
             )
@@ -178,9 +195,7 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
         "surveys/start.html",
         {
             "survey": structure.survey,
-            "first_url": reverse("surveys:question", args=[slug, first.position])
-            if first
-            else None,
+            "first_url": _url("surveys:question", slug, first.position) if first else None,
             "preview": _is_preview(request, structure.survey),
             "question_count": len(structure.questions),
         },
@@ -228,15 +243,15 @@ def question(request: HttpRequest, slug: str, position: int) -> HttpResponse:
                 return redirect(_next_needed(structure, progress))
             following = structure.next_page(position, answers)
             if following is not None:
-                return redirect("surveys:question", slug=slug, position=following.position)
+                return redirect(_url("surveys:question", slug, following.position))
             return redirect(_after_questions(structure, progress))
     previous = structure.previous_page(position, answers)
     if changing:
-        back_url = reverse("surveys:check", args=[slug])
+        back_url = _url("surveys:check", slug)
     elif previous is not None:
-        back_url = reverse("surveys:question", args=[slug, previous.position])
+        back_url = _url("surveys:question", slug, previous.position)
     else:
-        back_url = reverse("surveys:start", args=[slug])
+        back_url = _url("surveys:start", slug)
     visible = structure.visible_pages(answers)
     number = next((i for i, p in enumerate(visible, start=1) if p.pk == page.pk), 1)
     return render(
@@ -284,7 +299,7 @@ def contact(request: HttpRequest, slug: str) -> HttpResponse:
         _save_progress(request, survey, progress)
         return redirect(_next_needed(structure, progress))
     back_url = (
-        reverse("surveys:check", args=[slug])
+        _url("surveys:check", slug)
         if request.GET.get("change") == "1"
         else _last_page_url(structure, progress)
     )
@@ -307,7 +322,7 @@ def check(request: HttpRequest, slug: str) -> HttpResponse:
     survey = structure.survey
     progress = _progress(request, survey)
     needed = _next_needed(structure, progress)
-    if needed != reverse("surveys:check", args=[slug]):
+    if needed != _url("surveys:check", slug):
         return redirect(needed)
     problem = ""
     if request.method == "POST":
@@ -316,7 +331,7 @@ def check(request: HttpRequest, slug: str) -> HttpResponse:
             # Pretend it worked: an automated sender learns nothing. Nothing is stored.
             request.session.pop(_progress_key(survey), None)
             request.session[f"survey-sent-{survey.pk}"] = True
-            return redirect("surveys:confirmation", slug=slug)
+            return redirect(_url("surveys:confirmation", slug))
         if not hmac.compare_digest(request.POST.get("digest", ""), _digest(progress, structure)):
             problem = (
                 "Your answers changed since this page was shown. Check them again, then submit."
@@ -338,7 +353,7 @@ def check(request: HttpRequest, slug: str) -> HttpResponse:
                 try:
                     services.response_submit(structure=structure, answers=progress["a"])
                 except services.SurveyClosed:
-                    return _not_open(request, structure) or redirect("surveys:start", slug=slug)
+                    return _not_open(request, structure) or redirect(_url("surveys:start", slug))
                 details = progress.get("contact") or {}
                 if details.get("consent") == "yes":
                     services.contact_request_create(
@@ -349,10 +364,10 @@ def check(request: HttpRequest, slug: str) -> HttpResponse:
                     )
             request.session.pop(_progress_key(survey), None)
             request.session[f"survey-sent-{survey.pk}"] = True
-            return redirect("surveys:confirmation", slug=slug)
+            return redirect(_url("surveys:confirmation", slug))
     contact_details = progress.get("contact")
     back_url = (
-        reverse("surveys:contact", args=[slug])
+        _url("surveys:contact", slug)
         if survey.asks_for_contact
         else _last_page_url(structure, progress)
     )
@@ -378,7 +393,7 @@ def confirmation(request: HttpRequest, slug: str) -> HttpResponse:
     """The confirmation panel, what happens next, and where to find support."""
     survey = get_object_or_404(Survey, slug=slug)
     if not request.session.get(f"survey-sent-{survey.pk}"):
-        return redirect("surveys:start", slug=slug)
+        return redirect(_url("surveys:start", slug))
     return render(
         request,
         "surveys/confirmation.html",
@@ -560,7 +575,7 @@ def tag_answer(request: HttpRequest, slug: str, answer_id: int) -> HttpResponse:
         theme_choices=[(str(t.pk), t.name) for t in themes],
         initial={"themes": [str(t.pk) for t in answer.themes.all()]},
     )
-    back = reverse("surveys:free_text", args=[slug]) + f"?question={answer.question.key}"
+    back = _url("surveys:free_text", slug) + f"?question={answer.question.key}"
     if request.method == "POST" and form.is_valid():
         services.answer_themes_set(
             actor=request.user,

@@ -306,6 +306,24 @@ def test_queries_per_submitted_page_do_not_grow_with_questions(anonymous, survey
     assert len(one_question) == len(five_questions)
 
 
+def test_a_submitted_page_costs_three_queries(anonymous, survey):
+    anonymous.get(page_url(survey, 1))
+    with CaptureQueriesContext(connection) as queries:
+        sent = anonymous.post(page_url(survey, 1), {"affected": "yes"})
+    assert sent.status_code == 302
+    # Read the session, check the survey's version, write the session: nothing else.
+    assert len(queries) == 3, [q["sql"] for q in queries.captured_queries]
+
+
+def test_a_shown_page_costs_four_queries(anonymous, survey):
+    anonymous.get(page_url(survey, 1))
+    with CaptureQueriesContext(connection) as queries:
+        shown = anonymous.get(page_url(survey, 1))
+    assert shown.status_code == 200
+    # As a submitted page, plus the partnership's version for the kept header and footer.
+    assert len(queries) == 4, [q["sql"] for q in queries.captured_queries]
+
+
 def _submit_queries(client, survey, answers_page_5, address):
     client.post(page_url(survey, 1), {"affected": "yes"})
     client.post(page_url(survey, 2), {"types": ["robbery", "weapon", "da"]})
