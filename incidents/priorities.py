@@ -2,17 +2,19 @@
 
 Each active ``PriorityRule`` becomes one ``Q`` filter on ``IncidentRecord``; a priority's filter
 is the OR of its rules. Recomputing deletes the records' ``RecordPriority`` rows and re-inserts
-them with one ``INSERT … SELECT`` per priority, so the cost does not depend on Python looping
-over records.
+them with one ``INSERT … SELECT`` that reads the records once and tests every priority's filter
+on each row, so the cost depends neither on Python looping over records nor on the number of
+priorities.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet, Value
+from django.db.models import BigIntegerField, Case, F, Q, QuerySet, Value, When
 
 from .models import IncidentRecord, PriorityCrimeType, PriorityRule, RecordPriority
 
@@ -95,18 +97,60 @@ def _priorities_with_rules(
     return list(qs.filter(is_active=True).prefetch_related("rules__categories"))
 
 
-def _insert_matches(records: QuerySet[IncidentRecord], priority_id: int, q: Q) -> int:
-    """INSERT … SELECT the (record, priority) pairs for the matching records."""
-    select = (
-        records.filter(q)
-        .order_by()
-        .annotate(nsvpp_priority_id=Value(priority_id))
-        .values_list("pk", "nsvpp_priority_id")
-    )
-    sql, params = select.query.sql_with_params()
+def _targets(
+    records: QuerySet[IncidentRecord], sql: str
+) -> tuple[QuerySet[IncidentRecord], QuerySet[Any] | list[int]]:
+    """The records to flag as a plain filter on IncidentRecord, and their ids for the delete.
+
+    A caller's plain filter (``upload_id=…``, ``dataset=…``) is used as it is, so the database
+    reads the records once by that filter's index. A queryset that joins the flags themselves
+    (e.g. ``priorities__slug=…``) is fixed to a list of ids first, because the delete below would
+    otherwise change what it selects; sliced, distinct or annotated querysets go through their ids.
+    """
+    query = records.query
+    if RecordPriority._meta.db_table in sql:
+        fixed = list(records.order_by().values_list("pk", flat=True))
+        return IncidentRecord.objects.filter(pk__in=fixed), fixed
+    ids = records.order_by().values("pk")
+    if query.is_sliced or query.distinct or query.annotations or query.combinator:
+        return IncidentRecord.objects.filter(pk__in=ids), ids
+    return records.order_by(), ids
+
+
+def _insert_flags(targets: QuerySet[IncidentRecord], filters: list[tuple[int, Q]]) -> int:
+    """One INSERT … SELECT of the (record, priority) pairs: every filter in one scan of records.
+
+    Each priority's filter becomes a column of one SELECT over the records, holding the priority's
+    id where the record matches and NULL elsewhere; the pairs are unpivoted from that row set, so
+    the records are read once however many priorities there are.
+    """
+    hits = {
+        f"nsvpp_priority_{n}": Case(
+            When(q, then=Value(pk)), default=None, output_field=BigIntegerField()
+        )
+        for n, (pk, q) in enumerate(filters)
+    }
+    sql, params = targets.values(nsvpp_record_id=F("pk"), **hits).query.sql_with_params()
+    columns = [f"s.nsvpp_priority_{n}" for n in range(len(filters))]
+    if connection.vendor == "postgresql":
+        # unnest() in the select list unpivots each row as it streams. A CROSS JOIN LATERAL
+        # (VALUES …) per record did the same five times slower (1.3 s against 0.25 s for 200,000
+        # records and seven priorities).
+        pairs = (
+            f"SELECT s.nsvpp_record_id, unnest(array_remove(ARRAY[{', '.join(columns)}], NULL)) "  # noqa: S608
+            f"FROM ({sql}) s"
+        )
+    else:
+        # SQLite has neither: a common table expression read once per priority. SQLite
+        # materialises a CTE referenced more than once, so the records are still read once.
+        branches = " UNION ALL ".join(
+            f"SELECT s.nsvpp_record_id, {column} FROM s WHERE {column} IS NOT NULL"  # noqa: S608
+            for column in columns
+        )
+        pairs = f"WITH s AS ({sql}) {branches}"
     table = connection.ops.quote_name(RecordPriority._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} (record_id, priority_id) {sql}", params)  # noqa: S608
+        cursor.execute(f"INSERT INTO {table} (record_id, priority_id) {pairs}", params)  # noqa: S608
         return max(cursor.rowcount, 0)
 
 
@@ -115,31 +159,34 @@ def priorities_recompute(
     *,
     records: QuerySet[IncidentRecord],
     priorities: QuerySet[PriorityCrimeType] | None = None,
+    new_records: bool = False,
 ) -> int:
     """Recompute which priorities the records count towards; returns the flags written.
 
     ``priorities`` limits the work to some priorities (e.g. the one whose rule changed); their
     flags on other records are left alone. Inactive priorities lose their flags on the records.
+    ``new_records=True`` says the records were created in the caller's transaction and so have
+    no flags yet: the delete is skipped (a flag that did exist would fail the unique constraint
+    rather than be duplicated).
     """
-    # Fix the set of records first: the caller's queryset may itself depend on the flags.
     try:
         sql = str(records.query)
     except EmptyResultSet:
         return 0
-    record_ids = records.order_by().values("pk")
-    if RecordPriority._meta.db_table in sql:
-        record_ids = list(records.order_by().values_list("pk", flat=True))
-    targets = IncidentRecord.objects.filter(pk__in=record_ids)
-    flags = RecordPriority.objects.filter(record_id__in=record_ids)
-    if priorities is not None:
-        flags = flags.filter(priority__in=priorities.values("pk"))
-    flags.delete()
-    written = 0
-    for priority in _priorities_with_rules(priorities):
-        q = priority_q(priority)
-        if q is not None:
-            written += _insert_matches(targets, priority.pk, q)
-    return written
+    targets, record_ids = _targets(records, sql)
+    if not new_records:
+        flags = RecordPriority.objects.filter(record_id__in=record_ids)
+        if priorities is not None:
+            flags = flags.filter(priority__in=priorities.values("pk"))
+        flags.delete()
+    filters = [
+        (priority.pk, q)
+        for priority in _priorities_with_rules(priorities)
+        if (q := priority_q(priority)) is not None
+    ]
+    if not filters:
+        return 0
+    return _insert_flags(targets, filters)
 
 
 def priority_recompute_all(*, priority_id: int) -> int:

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from incidents.models import CrimeCategory, IncidentRecord, PriorityCrimeType, PriorityRule
-from incidents.priorities import priorities_recompute
+from incidents.models import (
+    CrimeCategory,
+    IncidentRecord,
+    PriorityCrimeType,
+    PriorityRule,
+    RecordPriority,
+)
+from incidents.priorities import priorities_recompute, priority_q
 from incidents.services import priority_rules_changed
 from tests.incidents.factories import DatasetFactory, RecordFactory
 
@@ -285,7 +294,164 @@ def test_recompute_of_no_records_writes_nothing(reference):
 def test_recompute_is_set_based(reference, dataset, django_assert_max_num_queries):
     for weapon in ("knife", "none", "firearm"):
         RecordFactory.create_batch(20, dataset=dataset, weapon=weapon, category=cat("drugs"))
-    # One delete, one query for the rules, and one INSERT … SELECT per priority: not per record.
+    # One delete, the priorities with their rules, and one INSERT … SELECT: not per record.
     with django_assert_max_num_queries(15):
         written = priorities_recompute(records=IncidentRecord.objects.filter(dataset=dataset))
     assert written == 20
+
+
+# ---------------------------------------------------------------------------
+# One scan for every priority gives the flags the per-priority filters give
+# ---------------------------------------------------------------------------
+def expected_flags(records, priorities=None) -> set[tuple[int, int]]:
+    """The oracle: each active priority's filter applied on its own (the former algorithm)."""
+    chosen = priorities if priorities is not None else PriorityCrimeType.objects.all()
+    pairs = set()
+    for priority in chosen.filter(is_active=True).prefetch_related("rules__categories"):
+        q = priority_q(priority)
+        if q is not None:
+            pairs |= {(pk, priority.pk) for pk in records.filter(q).values_list("pk", flat=True)}
+    return pairs
+
+
+def stored_flags() -> set[tuple[int, int]]:
+    return set(RecordPriority.objects.values_list("record_id", "priority_id"))
+
+
+@pytest.fixture
+def extra_priorities(reference):
+    """Rule kinds the loaded priorities do not use, an inactive priority and an inactive rule."""
+    young = ["10-17", "18-24"]
+    victim = PriorityCrimeType.objects.create(slug="young-victims", name="Young victims")
+    PriorityRule.objects.create(
+        priority=victim, name="Victim", age_bands=young, age_applies_to="victim"
+    )
+    suspect = PriorityCrimeType.objects.create(slug="young-suspects", name="Young suspects")
+    PriorityRule.objects.create(
+        priority=suspect, name="Suspect", age_bands=young, age_applies_to="suspect"
+    )
+    weekend = PriorityCrimeType.objects.create(slug="sunday-nights", name="Sunday nights")
+    # Starts on Sunday (7) and runs past midnight into Monday (1): the week wraps.
+    PriorityRule.objects.create(
+        priority=weekend,
+        name="Drink after dark",
+        requires_alcohol=True,
+        window_days=[7],
+        window_start=dt.time(21, 0),
+        window_end=dt.time(3, 0),
+    )
+    rule = PriorityRule.objects.create(
+        priority=weekend,
+        name="Weekday lunchtime in shops",
+        location_types=["retail"],
+        window_days=[1, 2, 3, 4, 5],
+        window_start=dt.time(12, 0),
+        window_end=dt.time(14, 0),
+    )
+    rule.categories.set([cat("shoplifting"), cat("other-theft")])
+    PriorityRule.objects.create(
+        priority=weekend, name="Switched off", is_active=False, location_types=["dwelling"]
+    )
+    retired = PriorityCrimeType.objects.create(slug="retired", name="Retired", is_active=False)
+    PriorityRule.objects.create(priority=retired, name="Anything with a weapon", weapons=["knife"])
+    return {"young-victims": victim, "sunday-nights": weekend, "retired": retired}
+
+
+def mixed_records(dataset, count: int = 160) -> list[IncidentRecord]:
+    """Records covering every field a rule reads, including times around midnight."""
+    rng = random.Random(20_221_105)  # noqa: S311
+    categories = list(CrimeCategory.objects.all())
+    bands = ["0-9", "10-17", "18-24", "25-34", "unknown"]
+    records = []
+    for n in range(count):
+        timed = n % 4 != 0
+        moment = dt.datetime(2022, 3, 1 + rng.randrange(14), tzinfo=LONDON) + dt.timedelta(
+            minutes=rng.choice([0, 59, 60 * 2, 60 * 3 - 1, 60 * 3, 60 * 12 + 30, 60 * 21, 60 * 23])
+        )
+        records.append(
+            RecordFactory(
+                dataset=dataset,
+                category=rng.choice(categories),
+                weapon=rng.choice(["knife", "firearm", "none", "unknown"]),
+                victim_age_band=rng.choice(bands),
+                suspect_age_band=rng.choice(bands),
+                domestic_abuse=rng.choice([True, False, None]),
+                exploitation=rng.choice([True, False, None]),
+                alcohol_involved=rng.choice([True, False, None]),
+                location_type=rng.choice(["licensed_premises", "retail", "dwelling", "unknown"]),
+                occurred_at=moment if timed else None,
+                occurred_on=moment.date(),
+                date_precision="datetime" if timed else rng.choice(["month", "day"]),
+            )
+        )
+    return records
+
+
+def test_one_scan_gives_the_flags_of_each_priority_filter(extra_priorities, dataset, org_a):
+    mixed_records(dataset)
+    elsewhere = make(DatasetFactory(owner=org_a), "drugs", exploitation=True)
+    retired = extra_priorities["retired"]
+    RecordPriority.objects.create(record=elsewhere, priority=retired)  # not a target: kept
+    records = IncidentRecord.objects.filter(dataset=dataset)
+    wanted = expected_flags(records)
+    # Every kind of rule matched something, so the comparison is not between two empty sets.
+    assert {p for _r, p in wanted} == set(
+        PriorityCrimeType.objects.filter(is_active=True).values_list("pk", flat=True)
+    )
+
+    written = priorities_recompute(records=records)
+
+    assert written == len(wanted)
+    assert stored_flags() == wanted | {(elsewhere.pk, retired.pk)}
+
+
+def test_one_scan_replaces_only_the_chosen_priorities_flags(extra_priorities, dataset):
+    mixed_records(dataset, count=80)
+    records = IncidentRecord.objects.filter(dataset=dataset)
+    compute(dataset)
+    before = stored_flags()
+    retired, weekend = extra_priorities["retired"], extra_priorities["sunday-nights"]
+    knife = PriorityCrimeType.objects.get(slug="knife-crime")
+    # Stale flags: a retired priority's, and a wrong one on every record for a chosen priority.
+    stale = {(pk, p.pk) for pk in records.values_list("pk", flat=True) for p in (retired, knife)}
+    RecordPriority.objects.bulk_create(
+        [RecordPriority(record_id=r, priority_id=p) for r, p in stale - before]
+    )
+    chosen = PriorityCrimeType.objects.filter(pk__in=[retired.pk, weekend.pk, knife.pk])
+
+    written = priorities_recompute(records=records, priorities=chosen)
+
+    untouched = {(r, p) for r, p in before if p not in {retired.pk, weekend.pk, knife.pk}}
+    assert written == len(expected_flags(records, chosen))
+    assert stored_flags() == untouched | expected_flags(records, chosen)
+    assert not RecordPriority.objects.filter(priority=retired).exists()
+
+
+def test_recompute_of_new_records_skips_the_delete(reference, dataset):
+    mixed_records(dataset, count=40)
+    records = IncidentRecord.objects.filter(dataset=dataset)
+    with CaptureQueriesContext(connection) as queries:
+        written = priorities_recompute(records=records, new_records=True)
+    assert not any(q["sql"].startswith("DELETE") for q in queries.captured_queries)
+    assert written == len(expected_flags(records)) > 0
+    assert stored_flags() == expected_flags(records)
+
+
+def recompute_queries(dataset) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        priorities_recompute(records=IncidentRecord.objects.filter(dataset=dataset))
+    return [q["sql"] for q in queries.captured_queries]
+
+
+def test_recompute_queries_do_not_grow_with_records_or_priorities(extra_priorities, dataset):
+    mixed_records(dataset, count=5)
+    few = recompute_queries(dataset)
+    mixed_records(dataset, count=60)
+    for n in range(8):
+        priority = PriorityCrimeType.objects.create(slug=f"extra-{n}", name=f"Extra {n}")
+        PriorityRule.objects.create(priority=priority, name="Knives", weapons=["knife"])
+    many = recompute_queries(dataset)
+    assert len(many) == len(few)
+    inserts = [sql for sql in many if sql.startswith("INSERT")]
+    assert len(inserts) == 1
+    assert stored_flags() == expected_flags(IncidentRecord.objects.filter(dataset=dataset))
