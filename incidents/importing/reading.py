@@ -21,8 +21,8 @@ import csv
 import datetime as dt
 import io
 import zipfile
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 MAX_CELL_CHARS = 32_768
@@ -50,6 +50,8 @@ class Table:
     rows: Iterator[tuple[int, list[str]]]
     kind: str
     encoding: str
+    # Closes the file when the rows are not read to the end (the iterator closes it otherwise).
+    close: Callable[[], None] = field(default=lambda: None)
 
 
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -138,6 +140,14 @@ def _checked_lines(stream: io.TextIOWrapper, counter: list[int]) -> Iterator[str
         ) from None
 
 
+def cell_too_long(row_no: int) -> str:
+    """Why a CSV with an over-long cell is refused (the SQL path says the same)."""
+    return (
+        f"Row {row_no} has a cell longer than {MAX_CELL_CHARS:,} characters. "
+        "Check for a missing closing quote mark or pasted text, then upload again."
+    )
+
+
 def _open_csv(path: Path) -> Table:
     encoding = _detect_encoding(path)
     handle = open(path, "rb")  # noqa: SIM115 - closed when the row iterator finishes
@@ -152,10 +162,7 @@ def _open_csv(path: Path) -> Table:
             return None
         except csv.Error as error:
             if "field larger than field limit" in str(error):
-                raise FileRefused(
-                    f"Row {counter[0] + 1} has a cell longer than {MAX_CELL_CHARS:,} characters. "
-                    "Check for a missing closing quote mark or pasted text, then upload again."
-                ) from None
+                raise FileRefused(cell_too_long(counter[0] + 1)) from None
             raise FileRefused(f"Row {counter[0] + 1} cannot be read as CSV: {error}.") from None
 
     try:
@@ -193,7 +200,7 @@ def _open_csv(path: Path) -> Table:
         finally:
             stream.close()
 
-    return Table(headings=headings, rows=rows(), kind="csv", encoding=encoding)
+    return Table(headings=headings, rows=rows(), kind="csv", encoding=encoding, close=stream.close)
 
 
 # ---------------------------------------------------------------------------
@@ -333,4 +340,4 @@ def _open_xlsx(path: Path, filename: str) -> Table:
         finally:
             workbook.close()
 
-    return Table(headings=headings, rows=rows(), kind="xlsx", encoding="xlsx")
+    return Table(headings=headings, rows=rows(), kind="xlsx", encoding="xlsx", close=workbook.close)

@@ -27,6 +27,7 @@ from django.utils import timezone
 from core.services import audit_record
 from incidents.models import Dataset, IncidentRecord, RecordVersion, Upload
 
+from . import fast
 from .normalise import ErrorLog, Lookups, Normaliser, RowError, RowInvalid
 from .reading import FileRefused, open_table
 from .staging import Counts, Progress, ReferenceGone, Stage, lock_dataset
@@ -152,16 +153,27 @@ def _stage_file(
     try:
         table = open_table(path, upload.original_filename)
         normaliser = Normaliser(upload.dataset, table.headings, Lookups.load(upload.dataset.format))
-        seen = 0
-        for row_no, cells in table.rows:
-            seen += 1
-            try:
-                row = normaliser.normalise(row_no, cells)
-            except RowInvalid as error:
-                log.add(RowError(row_no, error.column, error.reason, error.value))
-                continue
-            if stage.add(row) and progress is not None:
-                progress(seen)
+        seen: int | None = None
+        if fast.applies(table, upload.dataset, path):
+            # PostgreSQL, portal template: COPY the raw file and validate it set-based.
+            table.close()
+            seen = fast.stage_file(
+                path=path, table=table, normaliser=normaliser, stage=stage, log=log,
+                progress=progress,
+            )  # fmt: skip
+            if seen is None:  # PostgreSQL could not read it as CSV: the Python path says why
+                table = open_table(path, upload.original_filename)
+        if seen is None:
+            seen = 0
+            for row_no, cells in table.rows:
+                seen += 1
+                try:
+                    row = normaliser.normalise(row_no, cells)
+                except RowInvalid as error:
+                    log.add(RowError(row_no, error.column, error.reason, error.value))
+                    continue
+                if stage.add(row) and progress is not None:
+                    progress(seen)
         if seen == 0:
             raise FileRefused(
                 "The file has column headings but no rows of data. Check you exported the "
@@ -316,10 +328,10 @@ def upload_confirm(*, upload: Upload, user: Any, queue_import: bool = True) -> U
     return upload
 
 
-def _recompute_priorities(records: QuerySet[IncidentRecord]) -> None:
+def _recompute_priorities(records: QuerySet[IncidentRecord], *, new_records: bool = False) -> None:
     from incidents.priorities import priorities_recompute
 
-    priorities_recompute(records=records)
+    priorities_recompute(records=records, new_records=new_records)
 
 
 def upload_import(*, upload_id: int) -> Upload:
@@ -356,7 +368,15 @@ def upload_import(*, upload_id: int) -> Upload:
                         "A crime category or area this file uses was removed while it was "
                         "importing. Nothing was imported; upload the file again."
                     ) from gone
-            _recompute_priorities(IncidentRecord.objects.filter(upload_id=upload.pk))
+            # The records this upload changed kept a version; every other record carrying its id
+            # was created by it and has no flags yet (no delete needed).
+            changed = RecordVersion.objects.filter(upload_id=upload.pk, created=False)
+            changed_ids = changed.values("record_id")
+            _recompute_priorities(IncidentRecord.objects.filter(pk__in=changed_ids))
+            _recompute_priorities(
+                IncidentRecord.objects.filter(upload_id=upload.pk).exclude(pk__in=changed_ids),
+                new_records=True,
+            )
             _save_counts(current, result.counts, 0)
             current.status = Upload.Status.IMPORTED
             current.finished_at = timezone.now()

@@ -447,3 +447,39 @@ def test_withdraw_keeps_records_of_other_uploads_and_datasets(
     services.upload_withdraw(upload=second, user=alice)
     assert sorted(IncidentRecord.objects.values_list("source_ref", flat=True)) == ["A1", "P1"]
     assert IncidentRecord.objects.get(source_ref="A1").upload_id == first.pk
+
+
+def test_import_flags_created_records_and_reflags_changed_ones(
+    template_dataset, tmp_path, categories
+):
+    from incidents.models import PriorityCrimeType, PriorityRule
+
+    robbery = PriorityCrimeType.objects.create(slug="personal-robbery", name="Robbery")
+    PriorityRule.objects.create(priority=robbery, name="Robbery").categories.set(
+        [categories["robbery"]]
+    )
+    knife = PriorityCrimeType.objects.create(slug="knife-crime", name="Knife crime")
+    PriorityRule.objects.create(priority=knife, name="Knife", weapons=["knife"])
+
+    def slugs(ref: str) -> set[str]:
+        record = IncidentRecord.objects.get(source_ref=ref)
+        return set(record.priorities.values_list("slug", flat=True))
+
+    first = template_csv(
+        template_row("F1", category="Robbery", weapon="none"),
+        template_row("F2", category="Robbery", weapon="knife"),
+    )
+    assert run(template_dataset, write(tmp_path, "a.csv", first)).rows_new == 2
+    assert slugs("F1") == {"personal-robbery"}
+    assert slugs("F2") == {"personal-robbery", "knife-crime"}
+    # F1 now involves a knife, F2 no longer does, F3 is new.
+    second = template_csv(
+        template_row("F1", category="Robbery", weapon="knife"),
+        template_row("F2", category="Robbery", weapon="none"),
+        template_row("F3", category="Robbery", weapon="knife"),
+    )
+    upload = run(template_dataset, write(tmp_path, "b.csv", second))
+    assert (upload.rows_new, upload.rows_changed) == (1, 2)
+    assert slugs("F1") == {"personal-robbery", "knife-crime"}
+    assert slugs("F2") == {"personal-robbery"}
+    assert slugs("F3") == {"personal-robbery", "knife-crime"}

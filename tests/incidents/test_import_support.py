@@ -79,8 +79,9 @@ def template_row(ref: str = "T1", date: str = "2022-03-14", **values: str) -> st
     out = io.StringIO()
     import csv
 
-    csv.writer(out, lineterminator="").writerow(fields.values())
-    return out.getvalue()
+    # "\n" as the terminator so that a value with a line break is quoted, then dropped.
+    csv.writer(out, lineterminator="\n").writerow(fields.values())
+    return out.getvalue()[:-1]
 
 
 def template_csv(*rows: str) -> str:
