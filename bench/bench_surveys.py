@@ -105,6 +105,7 @@ def manage(*args: str) -> None:
 
 
 def prepare() -> None:
+    """A fresh database (migrations change under a shared checkout), survey and cache."""
     WORK.mkdir(parents=True, exist_ok=True)
     if DATABASE == "postgres":
         import psycopg2
@@ -112,12 +113,12 @@ def prepare() -> None:
         server = psycopg2.connect(f"{PG_SERVER}/postgres")
         server.autocommit = True
         with server.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [PG_NAME])
-            if cursor.fetchone() is None:
-                cursor.execute(f"CREATE DATABASE {PG_NAME}")
+            cursor.execute(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)")
+            cursor.execute(f"CREATE DATABASE {PG_NAME}")
         server.close()
-    # The database and collected static files are reused between runs (migrate brings the
-    # database up to date; the setup script removes the previous run's survey and responses).
+    else:
+        for path in (DB, DB.with_name(DB.name + "-wal"), DB.with_name(DB.name + "-shm")):
+            path.unlink(missing_ok=True)
     manage("migrate", "--noinput")
     manage("createcachetable")
     if not (WORK / "static" / "staticfiles.json").exists():
