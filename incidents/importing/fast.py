@@ -37,6 +37,7 @@ from django.db import DatabaseError, connection, transaction
 from incidents.models import Dataset
 
 from . import normalise as n
+from . import spec
 from .normalise import ErrorLog, Normaliser, RowError, RowInvalid
 from .reading import MAX_CELL_CHARS, FileRefused, Table, cell_too_long
 from .staging import STAGE, Stage, is_postgres
@@ -142,12 +143,7 @@ class _Sql:
 def _conversion(normaliser: Normaliser, lookups: n.Lookups, width: int) -> tuple[str, dict]:
     sql = _Sql(normaliser, width)
     sql.param("ws", WHITESPACE)
-    fields = (
-        "reference", "occurred_date", "occurred_time", "category", "lsoa_code", "location_text",
-        "latitude", "longitude", "location_type", "weapon", "domestic_abuse", "alcohol_involved",
-        "exploitation", "victim_age_band", "victim_sex", "suspect_age_band", "suspect_sex",
-        "injury_severity", "outcome", "offence_code",
-    )  # fmt: skip
+    fields = spec.TEMPLATE_FIELD_NAMES
     stripped = ",\n ".join(f"{sql.cell(f)} AS {f}" for f in fields)
     unused = [i for i in range(width) if i not in sql.used]
     long_unused = " OR ".join(f"length(c{i}) > {MAX_CELL_CHARS}" for i in unused) or "false"
