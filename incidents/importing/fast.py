@@ -45,6 +45,8 @@ from .staging import STAGE, Stage, is_postgres
 RAW = "incidents_import_raw"
 # Every character Python's str.strip() removes: btrim(cell, WS) is exactly cell.strip().
 WHITESPACE = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
+# Rows converted per statement: the progress bar moves after each.
+PROGRESS_ROWS = 100_000
 # Free text is stripped in SQL; every other value must already be stripped to be clean.
 FREE_TEXT = frozenset({"reference", "location_text", "outcome", "offence_code"})
 # Rows with a time are converted in SQL only from this date on: the UK's summer-time rules have
@@ -200,7 +202,7 @@ def _conversion(normaliser: Normaliser, lookups: n.Lookups, width: int) -> tuple
     # Level 1: stripped cells (computed once per row: OFFSET 0 keeps the planner from inlining).
     level1 = f"""
         SELECT row_no, ({blank}) AS blank, ({long_unused}) AS too_long, {stripped}
-        FROM {RAW} OFFSET 0"""
+        FROM {RAW} WHERE ctid >= %(first_page)s::tid AND ctid < %(end_page)s::tid OFFSET 0"""
     # Level 2: parsed values; NULL where the SQL is not sure (the row then goes to Python).
     level2 = f"""
         SELECT s.*, {date_parts}, {time_parts},
@@ -342,10 +344,22 @@ def stage_file(
         return None
     lookups = normaliser.lookups
     statement, params = _conversion(normaliser, lookups, width)
+    clean = 0
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL DateStyle = 'ISO, YMD'")
-        cursor.execute(statement, params)
-        clean = cursor.rowcount
+        cursor.execute(
+            f"SELECT pg_relation_size('{RAW}') / current_setting('block_size')::int,"
+            f" (SELECT count(*) FROM {RAW})"
+        )
+        pages, rows = cursor.fetchone()
+        # In slices of the table's pages (rows are in file order), so the progress bar moves.
+        step = max(1, -(-pages * PROGRESS_ROWS // max(rows, 1)))
+        for first in range(0, max(pages, 1), step):
+            params.update(first_page=f"({first},0)", end_page=f"({first + step},0)")
+            cursor.execute(statement, params)
+            clean += cursor.rowcount
+            if progress is not None:
+                progress(clean)
         # Every other non-blank row goes through the normaliser from its raw cells, in order.
         blank = " AND ".join(f"r.c{i} = ''" for i in range(width))
     others = 0

@@ -69,6 +69,7 @@ def stage(dataset, path: Path, *, sql: bool) -> dict[str, Any]:
     upload = Upload.objects.select_related("dataset").get(pk=upload.pk)
     applies = fast.applies if sql else (lambda *args: False)
     sql_used: list[bool] = []
+    reported: list[int] = []
     original_stage_file = fast.stage_file
 
     def spy(**kwargs: Any) -> int | None:
@@ -83,7 +84,7 @@ def stage(dataset, path: Path, *, sql: bool) -> dict[str, Any]:
     ):
         try:
             with transaction.atomic(), Stage() as staged:
-                result = services._stage_file(upload, staged, None)
+                result = services._stage_file(upload, staged, reported.append)
                 with connection.cursor() as cursor:
                     cursor.execute(
                         f"SELECT {', '.join(STAGE_COLUMNS)} FROM {STAGE} ORDER BY row_no"  # noqa: S608
@@ -98,6 +99,7 @@ def stage(dataset, path: Path, *, sql: bool) -> dict[str, Any]:
         "first_errors": result.first_errors,
         "sql_used": any(sql_used),
         "python_rows": len(normalised),
+        "progress": reported,
     }
 
 
@@ -105,6 +107,8 @@ def assert_same(dataset, path: Path) -> dict[str, Any]:
     by_sql = stage(dataset, path, sql=True)
     by_python = stage(dataset, path, sql=False)
     assert by_sql.pop("python_rows", 0) <= by_python.pop("python_rows", 0)
+    progress = by_sql.pop("progress", [])
+    by_python.pop("progress", None)
     assert by_python.pop("sql_used") is False
     sql_used = by_sql.pop("sql_used")
     for got, expected in zip(by_sql.get("rows", []), by_python.get("rows", []), strict=False):
@@ -112,7 +116,7 @@ def assert_same(dataset, path: Path) -> dict[str, Any]:
             zip(STAGE_COLUMNS, expected, strict=True)
         )
     assert by_sql == by_python
-    return {**by_sql, "sql_used": sql_used}
+    return {**by_sql, "sql_used": sql_used, "progress": progress}
 
 
 POOLS: dict[str, list[str]] = {
@@ -190,6 +194,16 @@ def test_both_paths_stage_identical_values_hashes_and_errors(template_dataset, t
     staged, errors = len(result["rows"]), result["errors"].count("\n") - 1
     # The generator makes both clean and invalid rows, so the comparison covers both.
     assert staged > 200 and errors > 200
+
+
+def test_sql_path_converts_in_slices_and_reports_progress(template_dataset, tmp_path, monkeypatch):
+    monkeypatch.setattr(fast, "PROGRESS_ROWS", 37)
+    path = write(tmp_path, "sliced.csv", template_csv(*generated_rows(400, seed=3)))
+    result = assert_same(template_dataset, path)
+    assert result["sql_used"]
+    # Several slices, each reported, never going backwards.
+    assert len(result["progress"]) >= 5
+    assert result["progress"] == sorted(result["progress"])
 
 
 def test_clean_file_is_validated_in_sql_without_python(template_dataset, tmp_path):
