@@ -18,6 +18,9 @@ from tests.incidents.test_import_support import (  # noqa: F401 - fixtures
     police_csv,
     police_dataset,
     police_row,
+    template_csv,
+    template_dataset,
+    template_row,
     write,
 )
 
@@ -120,3 +123,38 @@ def test_progress_page_while_the_worker_checks(page, partnership, alice, police_
     page.wait_for_url(f"**/data/uploads/{upload.pk}/")
     page.get_by_role("heading", name="The import failed").wait_for()
     check_accessibility(page, "upload-failed")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_analyst_uploads_the_portal_template_fixes_a_row_and_imports(
+    page, partnership, alice, template_dataset, tmp_path
+):
+    """The portal template (on PostgreSQL, validated set-based in SQL): a bad row is named with
+    row, column and reason; the corrected file imports."""
+    bad = write(
+        tmp_path,
+        "extract.csv",
+        template_csv(template_row("X1"), template_row("X2", "2022-02-31"), template_row("X3")),
+    )
+    sign_in(page, alice.email, PASSWORD)
+    page.goto(f"/data/uploads/{template_dataset.slug}/new/")
+    page.get_by_label("Upload a file").set_input_files(str(bad))
+    page.get_by_role("button", name="Upload and check").click()
+    assert page.get_by_role("heading", name="Your file could not be imported").is_visible()
+    errors = page.get_by_role("table").filter(has_text="Problem")
+    problem = errors.get_by_role("row").filter(has_text="2022-02-31 is not a real date")
+    assert problem.is_visible() and problem.get_by_text("occurred_date").is_visible()
+    assert not IncidentRecord.objects.exists()
+
+    good = write(
+        tmp_path, "extract-fixed.csv", template_csv(*(template_row(f"X{i}") for i in (1, 2, 3)))
+    )
+    page.goto(f"/data/uploads/{template_dataset.slug}/new/")
+    page.get_by_label("Upload a file").set_input_files(str(good))
+    page.get_by_role("button", name="Upload and check").click()
+    assert page.get_by_role("heading", name="Check what will change").is_visible()
+    page.get_by_role("button", name="Confirm and import").click()
+    assert page.get_by_role("heading", name="Import complete").is_visible()
+    assert page.get_by_text("3 new and 0 changed records").is_visible()
+    check_accessibility(page, "upload-summary-template")
+    assert IncidentRecord.objects.filter(dataset=template_dataset).count() == 3
