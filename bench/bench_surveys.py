@@ -406,6 +406,8 @@ class Measured:
     trivial_cpu: float = 0.0
     survey_cpu: float = 0.0
     client_cpu: float = 0.0
+    trivial_busy: float = 0.0
+    survey_busy: float = 0.0
     event_loop: str = ""
 
 
@@ -420,14 +422,19 @@ async def measure(server: subprocess.Popen[bytes]) -> Measured:
     def cpu() -> float:
         return server_cpu_seconds(server) + database_cpu_seconds()
 
+    trivial_client = survey_client = 0.0
     for chunk in range(ROUNDS):
-        before = cpu()
+        before, client_start = cpu(), time.process_time()
         result.trivial_seconds += await baseline(result.trivial, BASELINE_REQUESTS // ROUNDS)
-        middle = cpu()
+        middle, client_middle = cpu(), time.process_time()
         size = SUBMISSIONS // ROUNDS
         result.survey_seconds += await submissions(result.tally, chunk * size, size)
         result.trivial_cpu += middle - before
         result.survey_cpu += cpu() - middle
+        trivial_client += client_middle - client_start
+        survey_client += time.process_time() - client_middle
+    result.trivial_busy = (result.trivial_cpu + trivial_client) / result.trivial_seconds
+    result.survey_busy = (result.survey_cpu + survey_client) / result.survey_seconds
     result.client_cpu = time.process_time() - client_before
     return result
 
@@ -478,6 +485,11 @@ def main() -> int:
         f"trivial {1000 * result.trivial_cpu / max(1, trivial.requests):.2f} ms, "
         f"survey {1000 * result.survey_cpu / max(1, tally.requests):.2f} ms; "
         f"client CPU per request: {1000 * result.client_cpu / max(1, all_requests):.2f} ms"
+    )
+    print(
+        "cores busy (server and client, of "
+        f"{os.cpu_count()}): trivial phase {result.trivial_busy:.2f}, "
+        f"survey phase {result.survey_busy:.2f}"
     )
     print(
         f"load average (1 min): {load_before:.2f} before the server started, "
