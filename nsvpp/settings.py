@@ -308,6 +308,14 @@ SURVEY_CLIENT_IP_HEADER: str = env.str("SURVEY_CLIENT_IP_HEADER", default="REMOT
 # django-import-export (staff's small-file tool): strip a leading "=" from exported cells. The
 # incidents resources also prefix "'" to cells starting with = + - @ (OWASP CSV injection).
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# Incident imports (PostgreSQL): the rows a check converted are kept for the import for this
+# many days after the upload; a daily task drops older and unused ones (the import then reads
+# the file again).
+IMPORT_CHECKED_KEEP_DAYS: int = env.int("IMPORT_CHECKED_KEEP_DAYS", default=7)
+CELERY_BEAT_SCHEDULE["incidents-checked-tables-clean"] = {
+    "task": "incidents.importing.tasks.checked_tables_clean_task",
+    "schedule": 24 * 60 * 60,
+}
 # Strategy: outcome measures with a saved query are recomputed from incident data every few
 # hours (the task holds a cache lock, so overlapping runs do nothing).
 CELERY_BEAT_SCHEDULE["strategy-measures-refresh"] = {

@@ -40,7 +40,7 @@ from . import normalise as n
 from . import spec
 from .normalise import ErrorLog, Normaliser, RowError, RowInvalid
 from .reading import MAX_CELL_CHARS, FileRefused, Table, cell_too_long
-from .staging import STAGE, Stage, is_postgres
+from .staging import Stage, is_postgres
 
 RAW = "incidents_import_raw"
 # Every character Python's str.strip() removes: btrim(cell, WS) is exactly cell.strip().
@@ -142,7 +142,9 @@ class _Sql:
         return f"c{index}"
 
 
-def _conversion(normaliser: Normaliser, lookups: n.Lookups, width: int) -> tuple[str, dict]:
+def _conversion(
+    normaliser: Normaliser, lookups: n.Lookups, width: int, stage: str
+) -> tuple[str, dict]:
     sql = _Sql(normaliser, width)
     sql.param("ws", WHITESPACE)
     fields = spec.TEMPLATE_FIELD_NAMES
@@ -308,7 +310,7 @@ def _conversion(normaliser: Normaliser, lookups: n.Lookups, width: int) -> tuple
     hash_text = f"concat_ws(E'\\x1f', {', '.join(parts)})"
     columns = ", ".join(n.STAGE_COLUMNS)
     statement = f"""
-        INSERT INTO {STAGE} ({columns})
+        INSERT INTO {stage} ({columns})
         SELECT row_no, reference, {", ".join(f"{v} AS v{i}" for i, v in enumerate(values))},
                md5({hash_text}) AS hash
         FROM ({level4}) r WHERE {clean}"""
@@ -343,7 +345,7 @@ def stage_file(
         # PostgreSQL could not read it as CSV: the Python path says why (or reads it).
         return None
     lookups = normaliser.lookups
-    statement, params = _conversion(normaliser, lookups, width)
+    statement, params = _conversion(normaliser, lookups, width, stage.name)
     clean = 0
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL DateStyle = 'ISO, YMD'")
@@ -368,7 +370,7 @@ def stage_file(
         others_cursor.execute(
             f"SELECT r.row_no, {', '.join(f'r.c{i}' for i in range(width))} FROM {RAW} r"
             f" WHERE NOT ({blank})"
-            f" AND NOT EXISTS (SELECT 1 FROM {STAGE} s WHERE s.row_no = r.row_no)"
+            f" AND NOT EXISTS (SELECT 1 FROM {stage.name} s WHERE s.row_no = r.row_no)"
             " ORDER BY r.row_no"
         )
         while batch := others_cursor.fetchmany(2000):

@@ -20,7 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -30,7 +30,16 @@ from incidents.models import Dataset, IncidentRecord, RecordVersion, Upload
 from . import fast
 from .normalise import ErrorLog, Lookups, Normaliser, RowError, RowInvalid
 from .reading import FileRefused, open_table
-from .staging import Counts, Progress, ReferenceGone, Stage, lock_dataset
+from .staging import (
+    CHECKED_PREFIX,
+    Counts,
+    Progress,
+    ReferenceGone,
+    Stage,
+    checked_table,
+    is_postgres,
+    lock_dataset,
+)
 
 FIRST_ERRORS = 20
 UNEXPECTED = (
@@ -244,8 +253,11 @@ def upload_check(*, upload_id: int) -> Upload:
         return upload  # already checked (a re-delivered task)
     progress = Progress(upload.pk)
     try:
-        with transaction.atomic(), Stage() as stage:
+        # The checked rows are kept (PostgreSQL) for the import to write from, unless invalid.
+        with transaction.atomic(), Stage(name=checked_table(upload.pk), keep=True) as stage:
             result = _stage_file(upload, stage, progress.report)
+            if result.errors:
+                stage.drop()
     except FileRefused as refusal:
         return _refuse(upload, refusal.message)
     except (OperationalError, InterfaceError):
@@ -284,6 +296,7 @@ def upload_check(*, upload_id: int) -> Upload:
 
 def _refuse(upload: Upload, message: str, status: str = Upload.Status.INVALID) -> Upload:
     with transaction.atomic():
+        Stage(name=checked_table(upload.pk), keep=True).drop()
         upload = Upload.objects.select_for_update().select_related("dataset").get(pk=upload.pk)
         upload.status = status
         upload.problem = message
@@ -334,6 +347,16 @@ def _recompute_priorities(records: QuerySet[IncidentRecord], *, new_records: boo
     priorities_recompute(records=records, new_records=new_records)
 
 
+def _write(stage: Stage, upload: Upload) -> None:
+    try:
+        stage.write(dataset_id=upload.dataset_id, upload_id=upload.pk)
+    except ReferenceGone as gone:
+        raise FileRefused(
+            "A crime category or area this file uses was removed while it was importing. "
+            "Nothing was imported; upload the file again."
+        ) from gone
+
+
 def upload_import(*, upload_id: int) -> Upload:
     """Import a confirmed upload, all or nothing, under the dataset's lock (idempotent)."""
     Upload.objects.filter(
@@ -354,20 +377,26 @@ def upload_import(*, upload_id: int) -> Upload:
                 raise FileRefused(problem)
             if not _file_unchanged(upload):
                 raise FileRefused("The stored file changed after it was checked; upload it again.")
-            with Stage() as stage:
-                result = _stage_file(upload, stage, progress.report)
-                if result.errors:
-                    raise FileRefused(
-                        f"{result.errors:,} rows could not be read when importing (the data "
-                        "changed since the check). Nothing was imported; upload the file again."
-                    )
-                try:
-                    stage.write(dataset_id=upload.dataset_id, upload_id=upload.pk)
-                except ReferenceGone as gone:
-                    raise FileRefused(
-                        "A crime category or area this file uses was removed while it was "
-                        "importing. Nothing was imported; upload the file again."
-                    ) from gone
+            # The rows the check converted and validated, when it kept them whole: the file is
+            # the one checked (its hash was verified above) and the references are locked and
+            # checked again by the write. Otherwise the file is read and checked again here.
+            checked = Stage.reuse_checked(upload.pk, current.rows_total)
+            if checked is not None:
+                counts = checked.counts(upload.dataset_id)
+                counts.total = checked.rows
+                _write(checked, upload)
+                checked.drop()
+            else:
+                with Stage() as stage:
+                    result = _stage_file(upload, stage, progress.report)
+                    if result.errors:
+                        raise FileRefused(
+                            f"{result.errors:,} rows could not be read when importing (the data "
+                            "changed since the check). Nothing was imported; upload the file "
+                            "again."
+                        )
+                    counts = result.counts
+                    _write(stage, upload)
             # The records this upload changed kept a version; every other record carrying its id
             # was created by it and has no flags yet (no delete needed).
             changed = RecordVersion.objects.filter(upload_id=upload.pk, created=False)
@@ -377,7 +406,7 @@ def upload_import(*, upload_id: int) -> Upload:
                 IncidentRecord.objects.filter(upload_id=upload.pk).exclude(pk__in=changed_ids),
                 new_records=True,
             )
-            _save_counts(current, result.counts, 0)
+            _save_counts(current, counts, 0)
             current.status = Upload.Status.IMPORTED
             current.finished_at = timezone.now()
             current.problem = ""
@@ -410,6 +439,44 @@ def upload_mark_failed(*, upload_id: int, message: str) -> Upload:
     if upload.status in (Upload.Status.IMPORTED, Upload.Status.WITHDRAWN):
         return upload
     return _refuse(upload, message, status=Upload.Status.FAILED)
+
+
+def checked_tables_clean(*, keep_days: int | None = None) -> int:
+    """Drop kept checked rows (PostgreSQL) that no import will use; returns how many.
+
+    Kept while the upload waits to be confirmed or imported, for ``IMPORT_CHECKED_KEEP_DAYS``
+    from its upload. Dropping is always safe: an import that finds no checked rows reads and
+    checks the file again. A table an import is using right now is left for the next run.
+    """
+    if not is_postgres():
+        return 0
+    days = settings.IMPORT_CHECKED_KEEP_DAYS if keep_days is None else keep_days
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+            " AND tablename ~ %s",
+            [f"^{CHECKED_PREFIX}[0-9]+$"],
+        )
+        tables = {int(name.removeprefix(CHECKED_PREFIX)): name for (name,) in cursor.fetchall()}
+    waiting = set(
+        Upload.objects.filter(
+            pk__in=tables,
+            status__in=[Upload.Status.VALIDATED, Upload.Status.QUEUED, Upload.Status.IMPORTING],
+            uploaded_at__gte=timezone.now() - dt.timedelta(days=days),
+        ).values_list("pk", flat=True)
+    )
+    dropped = 0
+    for upload_id, name in sorted(tables.items()):
+        if upload_id in waiting:
+            continue
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+                cursor.execute(f"DROP TABLE IF EXISTS {name}")
+            dropped += 1
+        except OperationalError:
+            continue  # an import holds it: the next run drops it
+    return dropped
 
 
 # ---------------------------------------------------------------------------

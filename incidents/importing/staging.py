@@ -29,6 +29,7 @@ from incidents.models import (
 from .normalise import RECORD_COLUMNS, STAGE_COLUMNS
 
 STAGE = "incidents_import_stage"
+CHECKED_PREFIX = "incidents_checked_"
 CHUNK_ROWS = 20_000
 
 _PG_TYPES = {
@@ -77,32 +78,72 @@ class Counts:
     outside_area: int = 0
 
 
-class Stage:
-    """A temporary table of one file's normalised rows, on the default connection."""
+def checked_table(upload_id: int) -> str:
+    """The name of the table that keeps an upload's checked rows until it is imported."""
+    return f"{CHECKED_PREFIX}{int(upload_id)}"
 
-    def __init__(self) -> None:
+
+class Stage:
+    """A table of one file's normalised rows, on the default connection.
+
+    By default a temporary table that disappears with the transaction. ``keep=True`` (PostgreSQL
+    only) makes it an UNLOGGED table named after the upload that outlives the check, so the
+    import can write from it instead of reading and converting the file again (see
+    ``reuse_checked``); it is dropped by the import, by a refusal, or by the daily clean-up.
+    """
+
+    def __init__(self, *, name: str = STAGE, keep: bool = False) -> None:
+        self.name = name
+        self.keep = keep and is_postgres()
         self.pending: list[tuple[Any, ...]] = []
         self.rows = 0
 
     def __enter__(self) -> Stage:
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+            cursor.execute(f"DROP TABLE IF EXISTS {self.name}")
             if is_postgres():
                 columns = ", ".join(f"{c} {_PG_TYPES[c]}" for c in STAGE_COLUMNS)
                 columns += ", existing_id bigint, existing_hash varchar(40)"
-                # ON COMMIT DROP: the table never outlives the transaction that filled it.
-                cursor.execute(f"CREATE TEMPORARY TABLE {STAGE} ({columns}) ON COMMIT DROP")
+                if self.keep:
+                    # Unlogged: no WAL for rows that are only a cache of the file (a crash
+                    # empties it, and the import then reads the file again).
+                    cursor.execute(f"CREATE UNLOGGED TABLE {self.name} ({columns})")
+                else:
+                    # ON COMMIT DROP: the table never outlives the transaction that filled it.
+                    cursor.execute(f"CREATE TEMPORARY TABLE {self.name} ({columns}) ON COMMIT DROP")
             else:
                 columns = ", ".join([*STAGE_COLUMNS, "existing_id", "existing_hash"])
-                cursor.execute(f"CREATE TEMP TABLE {STAGE} ({columns})")
+                cursor.execute(f"CREATE TEMP TABLE {self.name} ({columns})")
         return self
 
     def __exit__(self, exc_type: object, *exc: object) -> None:
         # On an error the transaction's rollback removes the table (DDL is transactional in
         # both databases); a statement now could only fail again.
-        if exc_type is None:
-            with connection.cursor() as cursor:
-                cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+        if exc_type is None and not self.keep:
+            self.drop()
+
+    def drop(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.name}")
+
+    @classmethod
+    def reuse_checked(cls, upload_id: int, rows: int) -> Stage | None:
+        """The checked rows of an upload, if the check kept them whole (PostgreSQL)."""
+        if not is_postgres():
+            return None
+        name = checked_table(upload_id)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass(%s)", [name])
+            if cursor.fetchone()[0] is None:
+                return None
+            # A crash empties an unlogged table: only a complete one is used.
+            cursor.execute(f"SELECT COUNT(*) FROM {name}")
+            if int(cursor.fetchone()[0]) != rows:
+                return None
+            cursor.execute(f"LOCK TABLE {name} IN ACCESS EXCLUSIVE MODE")
+        stage = cls(name=name, keep=True)
+        stage.rows = rows
+        return stage
 
     def add(self, row: tuple[Any, ...]) -> bool:
         """Queue one row; True when a chunk was flushed."""
@@ -121,13 +162,13 @@ class Stage:
                 csv.writer(buffer, lineterminator="\n").writerows(self.pending)
                 buffer.seek(0)
                 cursor.copy_expert(
-                    f"COPY {STAGE} ({', '.join(STAGE_COLUMNS)}) FROM STDIN WITH (FORMAT csv)",
+                    f"COPY {self.name} ({', '.join(STAGE_COLUMNS)}) FROM STDIN WITH (FORMAT csv)",
                     buffer,
                 )
             else:
                 marks = ", ".join(["%s"] * len(STAGE_COLUMNS))
                 cursor.executemany(
-                    f"INSERT INTO {STAGE} ({', '.join(STAGE_COLUMNS)}) VALUES ({marks})",
+                    f"INSERT INTO {self.name} ({', '.join(STAGE_COLUMNS)}) VALUES ({marks})",
                     self.pending,
                 )
         self.rows += len(self.pending)
@@ -137,18 +178,18 @@ class Stage:
         """Flush, index and (PostgreSQL) analyse the table so the planner joins it well."""
         self.flush()
         with connection.cursor() as cursor:
-            cursor.execute(f"CREATE INDEX {STAGE}_ref ON {STAGE} (source_ref)")
+            cursor.execute(f"CREATE INDEX {self.name}_ref ON {self.name} (source_ref)")
             if is_postgres():
                 # Only the join and grouping columns: sampling all of them costs more.
-                cursor.execute(f"ANALYZE {STAGE} (source_ref, row_no, outside_area)")
+                cursor.execute(f"ANALYZE {self.name} (source_ref, row_no, outside_area)")
 
     # -- set-based validation ------------------------------------------------
     def duplicates(self, limit: int = 100_000) -> list[tuple[int, str, int]]:
         """(row, reference, first row) for each row repeating a reference used earlier."""
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT s.row_no, s.source_ref, f.first_row FROM {STAGE} s JOIN ("
-                f" SELECT source_ref, MIN(row_no) AS first_row FROM {STAGE}"
+                f"SELECT s.row_no, s.source_ref, f.first_row FROM {self.name} s JOIN ("
+                f" SELECT source_ref, MIN(row_no) AS first_row FROM {self.name}"
                 "  GROUP BY source_ref HAVING COUNT(*) > 1"
                 ") f ON f.source_ref = s.source_ref"
                 " WHERE s.row_no <> f.first_row ORDER BY s.row_no LIMIT %s",
@@ -166,7 +207,7 @@ class Stage:
                 " SUM(CASE WHEN r.id IS NOT NULL AND r.row_hash <> s.row_hash THEN 1 ELSE 0 END),"
                 " SUM(CASE WHEN r.id IS NOT NULL AND r.row_hash = s.row_hash THEN 1 ELSE 0 END),"
                 " SUM(CASE WHEN s.outside_area THEN 1 ELSE 0 END)"
-                f" FROM {STAGE} s LEFT JOIN {RECORDS} r"
+                f" FROM {self.name} s LEFT JOIN {RECORDS} r"
                 " ON r.dataset_id = %s AND r.source_ref = s.source_ref",
                 [dataset_id],
             )
@@ -196,13 +237,13 @@ class Stage:
             return f"s.{column}"
 
         analyze_records()
-        lock_references(dataset_id=dataset_id, upload_id=upload_id)
+        lock_references(dataset_id=dataset_id, upload_id=upload_id, stage=self.name)
         by_id = "r.id = s.existing_id"
         with connection.cursor() as cursor:
             # 0. Which staged rows already have a record, read once before anything is written:
             #    no later statement joins the records table to itself while writing it.
             cursor.execute(
-                f"UPDATE {STAGE} AS s SET existing_id = r.id, existing_hash = r.row_hash"
+                f"UPDATE {self.name} AS s SET existing_id = r.id, existing_hash = r.row_hash"
                 f" FROM {RECORDS} r WHERE {join}",
                 [dataset_id],
             )
@@ -210,7 +251,7 @@ class Stage:
             cursor.execute(
                 f"INSERT INTO {VERSIONS} (upload_id, record_id, created, previous)"
                 f" SELECT %s, r.id, %s, {previous}"
-                f" FROM {STAGE} s JOIN {RECORDS} r ON {by_id}"
+                f" FROM {self.name} s JOIN {RECORDS} r ON {by_id}"
                 " WHERE s.existing_hash <> s.row_hash",
                 [upload_id, False],
             )
@@ -219,7 +260,7 @@ class Stage:
             values = ", ".join(value(c) for c in RECORD_COLUMNS)
             cursor.execute(
                 f"INSERT INTO {RECORDS} (dataset_id, source_ref, {columns}, upload_id)"
-                f" SELECT %s, s.source_ref, {values}, %s FROM {STAGE} s"
+                f" SELECT %s, s.source_ref, {values}, %s FROM {self.name} s"
                 " WHERE s.existing_id IS NULL",
                 [dataset_id, upload_id],
             )
@@ -230,7 +271,7 @@ class Stage:
             assignments = ", ".join(f"{c} = {value(c)}" for c in RECORD_COLUMNS)
             cursor.execute(
                 f"UPDATE {RECORDS} AS r SET {assignments}, upload_id = %s"
-                f" FROM {STAGE} s WHERE {by_id} AND s.existing_hash <> s.row_hash",
+                f" FROM {self.name} s WHERE {by_id} AND s.existing_hash <> s.row_hash",
                 [upload_id],
             )
 
@@ -239,7 +280,7 @@ class ReferenceGone(Exception):
     """A category or area the staged rows refer to was deleted while the file was importing."""
 
 
-def lock_references(*, dataset_id: int, upload_id: int) -> None:
+def lock_references(*, dataset_id: int, upload_id: int, stage: str = STAGE) -> None:
     """Guarantee, set-based, what the records' foreign-key constraints used to check per row.
 
     The record, version and priority-flag tables have no database foreign keys (see
@@ -260,14 +301,14 @@ def lock_references(*, dataset_id: int, upload_id: int) -> None:
         for column, model in (("category_id", CrimeCategory), ("lsoa_id", Lsoa)):
             table = model._meta.db_table
             cursor.execute(
-                f"SELECT COUNT(DISTINCT {column}) FROM {STAGE} WHERE {column} IS NOT NULL"
+                f"SELECT COUNT(DISTINCT {column}) FROM {stage} WHERE {column} IS NOT NULL"
             )
             wanted = int(cursor.fetchone()[0])
             if not wanted:
                 continue
             cursor.execute(
                 f"SELECT COUNT(*) FROM (SELECT t.id FROM {table} t WHERE t.id IN"
-                f" (SELECT DISTINCT {column} FROM {STAGE}){share}) found"
+                f" (SELECT DISTINCT {column} FROM {stage}){share}) found"
             )
             if int(cursor.fetchone()[0]) != wanted:
                 raise ReferenceGone(column)

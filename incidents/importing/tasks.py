@@ -42,3 +42,9 @@ def upload_import_task(self, upload_id: int) -> str:
                 "Nothing was imported. Upload the file again.",
             ).status
         raise self.retry(exc=error) from error
+
+
+@shared_task(acks_late=True)
+def checked_tables_clean_task() -> int:
+    """Daily: drop kept checked rows of uploads nobody imported (see the service)."""
+    return services.checked_tables_clean()

@@ -404,11 +404,12 @@ def test_import_refuses_when_an_area_it_uses_is_deleted_meanwhile(
     from incidents.importing.staging import Stage
     from incidents.models import Lsoa
 
-    original = Stage.finish_loading
+    original = Stage.counts
 
-    def finish_then_delete_area(stage):
-        original(stage)
-        Lsoa.objects.filter(code=IN_AREA_2).delete()
+    def count_then_delete_area(stage, dataset_id):
+        counts = original(stage, dataset_id)  # the import has staged (or reused) the rows…
+        Lsoa.objects.filter(code=IN_AREA_2).delete()  # …when someone deletes an area they use
+        return counts
 
     path = write(tmp_path, "p.csv", police_csv(police_row("g1"), police_row("g2", lsoa=IN_AREA_2)))
     with open(path, "rb") as handle:
@@ -417,7 +418,7 @@ def test_import_refuses_when_an_area_it_uses_is_deleted_meanwhile(
         )
     upload = services.upload_check(upload_id=upload.pk)
     upload = services.upload_confirm(upload=upload, user=None, queue_import=False)
-    monkeypatch.setattr(Stage, "finish_loading", finish_then_delete_area)
+    monkeypatch.setattr(Stage, "counts", count_then_delete_area)
     upload = services.upload_import(upload_id=upload.pk)
     assert upload.status == Upload.Status.FAILED
     assert "removed while it was importing" in upload.problem
