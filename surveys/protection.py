@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest
 
 
@@ -72,6 +73,10 @@ def rate_limit_hit(request: HttpRequest) -> RateLimitStatus:
     # cache, ten queries instead of six).
     try:
         used = cache.incr(key)
+        if not isinstance(caches["default"], RedisCache):
+            # Django's generic incr() re-sets the entry with the default timeout (5 minutes):
+            # give it back the rest of its window (Redis's INCRBY keeps it).
+            cache.touch(key, timeout=int(end - now) + 5)
     except ValueError:  # no entry yet for this address and window
         if cache.add(key, 1, timeout=timeout):
             used = 1
