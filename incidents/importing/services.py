@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.services import audit_record
@@ -540,11 +540,10 @@ def upload_withdraw(*, upload: Upload, user: Any) -> Upload:
     # The records the upload created are those still carrying its id now that the changed ones
     # are restored (no later import exists: withdraw_problem). Uploads imported before
     # 2026-11-22 also listed them as versions with created=True; both are honoured.
+    # Two deletes rather than one OR: each can use its index instead of reading the dataset.
     legacy = RecordVersion.objects.filter(upload=upload, created=True).values("record_id")
-    created = IncidentRecord.objects.filter(dataset_id=upload.dataset_id).filter(
-        Q(upload_id=upload.pk) | Q(pk__in=legacy)
-    )
-    removed, _ = created.delete()
+    IncidentRecord.objects.filter(upload_id=upload.pk).delete()
+    IncidentRecord.objects.filter(dataset_id=upload.dataset_id, pk__in=legacy).delete()
     if restored_ids:
         _recompute_priorities(IncidentRecord.objects.filter(pk__in=restored_ids))
     upload.status = Upload.Status.WITHDRAWN
