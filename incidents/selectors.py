@@ -255,6 +255,9 @@ def records_export_rows(
 # ---------------------------------------------------------------------------
 # Aggregates
 # ---------------------------------------------------------------------------
+TOP_WARDS = 20
+
+
 @dataclass
 class AggregateRow:
     label: str
@@ -275,6 +278,8 @@ class Aggregates:
     by_priority: list[AggregateRow] = field(default_factory=list)
     by_district: list[AggregateRow] = field(default_factory=list)
     by_authority: list[AggregateRow] = field(default_factory=list)
+    by_ward: list[AggregateRow] = field(default_factory=list)
+    wards_total: int = 0
     by_decile: list[AggregateRow] = field(default_factory=list)
     outside_area: Cell = 0
     no_area: Cell = 0
@@ -429,6 +434,36 @@ def aggregates_for_dataset(
         for n, c in zip(names, cells_a, strict=True)
     ]
     _bars(result.by_authority)
+
+    # 3b. Wards with the most records (suppressed over every ward first, then ranked by what
+    #     is published, so the order never reveals anything about the hidden counts).
+    by_ward = dict(
+        records.filter(lsoa__in_area=True, lsoa__ward__isnull=False)
+        .values("lsoa__ward_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("lsoa__ward_id", "n")
+    )
+    wards = list(
+        Lsoa.objects.filter(in_area=True, ward__isnull=False)
+        .values("ward_id", "ward__code", "ward__name")
+        .annotate(population=Sum("population_total"))
+        .order_by("ward__name", "ward__code")
+    )
+    cells_w = _publish([by_ward.get(w["ward_id"], 0) for w in wards], suppressed=suppressed)
+    ranked = sorted(
+        zip(wards, cells_w, strict=True),
+        key=lambda pair: (-(0 if pair[1] == "*" else int(pair[1])), pair[0]["ward__name"]),
+    )
+    result.wards_total = len(wards)
+    result.by_ward = [
+        AggregateRow(
+            label=w["ward__name"], code=w["ward__code"], count=c, rate=_rate(c, w["population"])
+        )
+        for w, c in ranked[:TOP_WARDS]
+        if c == "*" or int(c) > 0
+    ]
+    _bars(result.by_ward)
 
     # 4. Deprivation decile of the LSOA (1 = most deprived 10% in England).
     by_decile = dict(

@@ -16,6 +16,7 @@ from tests.incidents.factories import (
     DistrictFactory,
     LsoaFactory,
     RecordFactory,
+    WardFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -177,3 +178,48 @@ def test_period_limits_the_aggregates(alice_client, police_dataset, area, catego
     response = alice_client.get(url, {"month_from": "2022-04", "month_to": "2022-03"})
     assert "There is a problem" in response.content.decode()
     assert response.context["result"].total == 25
+
+
+def test_wards_with_the_most_records_are_ranked_with_rates(police_dataset, area, categories):
+    district = area["poor"].district
+    wards = [WardFactory(code=f"E0500000{i}", name=f"Ward {i}", district=district) for i in (1, 2)]
+    lsoas = [
+        LsoaFactory(code=f"E0110000{i}", district=district, ward=ward, population_total=1000)
+        for i, ward in enumerate(wards)
+    ]
+    add(police_dataset, 12, category=categories["violence"], lsoa=lsoas[1])
+    add(police_dataset, 30, category=categories["violence"], lsoa=lsoas[0])
+    add(police_dataset, 4, category=categories["violence"], lsoa=area["outside"])
+    result = aggregates_for_dataset(dataset=police_dataset, record_level=True)
+    assert result.wards_total == 2
+    assert [(w.label, w.count, w.rate) for w in result.by_ward] == [
+        ("Ward 1", 30, "30.00"),
+        ("Ward 2", 12, "12.00"),
+    ]
+
+
+def test_ward_ranking_never_orders_hidden_counts(police_dataset, area, categories):
+    district = area["poor"].district
+    counts = {"Alpha": 3, "Bravo": 6, "Charlie": 40, "Delta": 1}
+    for i, (name, n) in enumerate(counts.items()):
+        ward = WardFactory(code=f"E0520000{i}", name=name, district=district)
+        lsoa = LsoaFactory(code=f"E0120000{i}", district=district, ward=ward, population_total=500)
+        add(police_dataset, n, category=categories["violence"], lsoa=lsoa)
+    result = aggregates_for_dataset(dataset=police_dataset, record_level=False)
+    # Published: Charlie rounded; the small counts hidden and listed by name, not by size.
+    assert [(w.label, w.count) for w in result.by_ward] == [
+        ("Charlie", 40),
+        ("Alpha", "*"),
+        ("Bravo", "*"),
+        ("Delta", "*"),
+    ]
+    assert all(w.rate == "" for w in result.by_ward if w.count == "*")
+
+
+def test_aggregates_page_shows_the_ward_table(bob_client, police_dataset, area, categories):
+    ward = WardFactory(code="E05300000", name="Castle", district=area["poor"].district)
+    lsoa = LsoaFactory(code="E01300000", district=ward.district, ward=ward, population_total=900)
+    add(police_dataset, 20, category=categories["violence"], lsoa=lsoa)
+    html = bob_client.get(reverse("incidents:aggregates", args=["police-data"])).content.decode()
+    assert "Wards with the most records" in html
+    assert "Castle" in html
