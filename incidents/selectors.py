@@ -446,7 +446,7 @@ def aggregates_for_dataset(
     )
     wards = list(
         Lsoa.objects.filter(in_area=True, ward__isnull=False)
-        .values("ward_id", "ward__code", "ward__name")
+        .values("ward_id", "ward__code", "ward__name", "ward__district__name")
         .annotate(population=Sum("population_total"))
         .order_by("ward__name", "ward__code")
     )
@@ -458,7 +458,15 @@ def aggregates_for_dataset(
     result.wards_total = len(wards)
     result.by_ward = [
         AggregateRow(
-            label=w["ward__name"], code=w["ward__code"], count=c, rate=_rate(c, w["population"])
+            # Ward names repeat across districts (Castle, All Saints…): say which district.
+            label=(
+                f"{w['ward__name']} ({w['ward__district__name']})"
+                if w["ward__district__name"]
+                else w["ward__name"]
+            ),
+            code=w["ward__code"],
+            count=c,
+            rate=_rate(c, w["population"]),
         )
         for w, c in ranked[:TOP_WARDS]
         if c == "*" or int(c) > 0

@@ -193,8 +193,8 @@ def test_wards_with_the_most_records_are_ranked_with_rates(police_dataset, area,
     result = aggregates_for_dataset(dataset=police_dataset, record_level=True)
     assert result.wards_total == 2
     assert [(w.label, w.count, w.rate) for w in result.by_ward] == [
-        ("Ward 1", 30, "30.00"),
-        ("Ward 2", 12, "12.00"),
+        ("Ward 1 (Northtown)", 30, "30.00"),
+        ("Ward 2 (Northtown)", 12, "12.00"),
     ]
 
 
@@ -208,10 +208,10 @@ def test_ward_ranking_never_orders_hidden_counts(police_dataset, area, categorie
     result = aggregates_for_dataset(dataset=police_dataset, record_level=False)
     # Published: Charlie rounded; the small counts hidden and listed by name, not by size.
     assert [(w.label, w.count) for w in result.by_ward] == [
-        ("Charlie", 40),
-        ("Alpha", "*"),
-        ("Bravo", "*"),
-        ("Delta", "*"),
+        ("Charlie (Northtown)", 40),
+        ("Alpha (Northtown)", "*"),
+        ("Bravo (Northtown)", "*"),
+        ("Delta (Northtown)", "*"),
     ]
     assert all(w.rate == "" for w in result.by_ward if w.count == "*")
 
@@ -222,4 +222,4 @@ def test_aggregates_page_shows_the_ward_table(bob_client, police_dataset, area, 
     add(police_dataset, 20, category=categories["violence"], lsoa=lsoa)
     html = bob_client.get(reverse("incidents:aggregates", args=["police-data"])).content.decode()
     assert "Wards with the most records" in html
-    assert "Castle" in html
+    assert "Castle (Northtown)" in html
