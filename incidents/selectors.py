@@ -27,6 +27,7 @@ from core.disclosure import (
 )
 
 from . import access
+from .maps import AreaMap, area_map, ward_shapes
 from .models import (
     CrimeCategory,
     Dataset,
@@ -258,6 +259,12 @@ def records_export_rows(
 TOP_WARDS = 20
 
 
+def _ward_label(ward: dict[str, Any]) -> str:
+    # Ward names repeat across districts (Castle, All Saints…): say which district.
+    district = ward["ward__district__name"]
+    return f"{ward['ward__name']} ({district})" if district else ward["ward__name"]
+
+
 @dataclass
 class AggregateRow:
     label: str
@@ -279,6 +286,8 @@ class Aggregates:
     by_district: list[AggregateRow] = field(default_factory=list)
     by_authority: list[AggregateRow] = field(default_factory=list)
     by_ward: list[AggregateRow] = field(default_factory=list)
+    all_wards: list[AggregateRow] = field(default_factory=list)
+    ward_map: AreaMap | None = None
     wards_total: int = 0
     by_decile: list[AggregateRow] = field(default_factory=list)
     outside_area: Cell = 0
@@ -456,14 +465,17 @@ def aggregates_for_dataset(
         key=lambda pair: (-(0 if pair[1] == "*" else int(pair[1])), pair[0]["ward__name"]),
     )
     result.wards_total = len(wards)
+    result.all_wards = [
+        AggregateRow(
+            label=_ward_label(w), code=w["ward__code"], count=c, rate=_rate(c, w["population"])
+        )
+        for w, c in zip(wards, cells_w, strict=True)
+    ]
+    _bars(result.all_wards)
+    result.ward_map = area_map(ward_shapes(), result.all_wards)
     result.by_ward = [
         AggregateRow(
-            # Ward names repeat across districts (Castle, All Saints…): say which district.
-            label=(
-                f"{w['ward__name']} ({w['ward__district__name']})"
-                if w["ward__district__name"]
-                else w["ward__name"]
-            ),
+            label=_ward_label(w),
             code=w["ward__code"],
             count=c,
             rate=_rate(c, w["population"]),

@@ -113,3 +113,42 @@ def test_other_partner_sees_aggregates_only(page, shared_data_seeded, bob):
 
     response = page.goto(reverse("incidents:records", args=["police-uk-street"]))
     assert response.status == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ward_map_and_every_ward_table(page, shared_data, partnership, org_a, org_b, bob):
+    """Real ward boundaries: the map is drawn, hidden counts are not shaded, axe passes."""
+    import json
+
+    from incidents.models import Boundary
+    from tests.incidents.factories import WardFactory
+
+    features = json.loads(
+        (shared_data / "boundaries" / "northamptonshire_wards2013.geojson").read_text()
+    )["features"][:12]
+    district = DistrictFactory(code="E07000150", name="Corby")
+    dataset = DatasetFactory(owner=org_a, slug="police-uk-street", name="Police recorded crime")
+    AgreementFactory(dataset=dataset)
+    for i, feature in enumerate(features):
+        code, name = feature["properties"]["WD13CD"], feature["properties"]["WD13NM"]
+        ward = WardFactory(code=code, name=name, district=district)
+        Boundary.objects.create(level="ward", code=code, name=name, geometry=feature["geometry"])
+        lsoa = LsoaFactory(
+            code=f"E0150{i:04d}", district=district, ward=ward, population_total=1500
+        )
+        RecordFactory.create_batch(3 if i == 0 else 10 + 5 * i, dataset=dataset, lsoa=lsoa)
+    sign_in(page, bob.email, PASSWORD)
+    page.goto(reverse("incidents:aggregates", args=["police-uk-street"]))
+    ward_map = page.get_by_role("img", name="Map of records per 1,000 residents by ward")
+    assert ward_map.is_visible()
+    assert ward_map.locator("path").count() == 12
+    page.get_by_text("Every ward (12)").click()
+    every = page.get_by_role("table", name="Every ward")
+    assert (
+        every.get_by_role("row")
+        .filter(has_text=features[0]["properties"]["WD13NM"])
+        .get_by_text("*")
+        .is_visible()
+    )
+    check_accessibility(page, "incidents-aggregates-ward-map")
+    ward_map.screenshot(path="var/artefacts/ward-map.png")
