@@ -10,12 +10,11 @@ figures behind the map are also given as a table on the same page (the map is a 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-
-from django.db.models import Count, Max
 
 from core.disclosure import SUPPRESSED, Cell
 
@@ -62,7 +61,8 @@ class AreaMap:
     legend: list[LegendItem]
 
 
-_CACHE: dict[tuple[Any, ...], Shapes] = {}
+_CACHE: dict[tuple[Any, ...], tuple[float, Shapes]] = {}
+CACHE_SECONDS = 600.0
 
 
 def _rings(geometry: dict[str, Any]) -> Iterable[Sequence[Sequence[float]]]:
@@ -105,14 +105,22 @@ def project(geometries: dict[str, dict[str, Any]], width: int = WIDTH) -> Shapes
 
 
 def ward_shapes() -> Shapes:
-    """The wards' projected shapes, kept per process until the boundaries change."""
+    """The wards' projected shapes, kept per process while the same boundary rows exist.
+
+    Reloading the geography replaces or adds rows (new ids or codes: drawn again at once); a
+    geometry edited in place is picked up within ``CACHE_SECONDS``.
+    """
     wards = Boundary.objects.filter(level=Boundary.Level.WARD)
-    version = tuple(wards.aggregate(n=Count("pk"), last=Max("pk")).values())
-    shapes = _CACHE.get(version)
-    if shapes is None:
+    version = tuple(wards.order_by("pk").values_list("pk", "code"))
+    kept = _CACHE.get(version)
+    now = time.monotonic()
+    if kept is None or kept[0] < now:
         _CACHE.clear()
-        shapes = _CACHE[version] = project(dict(wards.values_list("code", "geometry")))
-    return shapes
+        kept = _CACHE[version] = (
+            now + CACHE_SECONDS,
+            project(dict(wards.values_list("code", "geometry"))),
+        )
+    return kept[1]
 
 
 def _classes(rates: list[Decimal]) -> list[Decimal]:
