@@ -11,20 +11,18 @@ import hmac
 import json
 import time
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import get_script_prefix, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from core.per_process import reverse_cached
 
 from . import protection, selectors, services
 from .forms import HONEYPOT, ContactConsentForm, PageAnswersForm, ThemeTagForm
@@ -32,22 +30,6 @@ from .models import Answer, Question, Survey
 from .routing import Structure
 
 # -- helpers ----------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=4096)
-def _reversed(prefix: str, name: str, args: tuple[Any, ...]) -> str:
-    return reverse(name, args=args)
-
-
-def _url(name: str, *args: Any) -> str:
-    """reverse(), kept per process: a journey page reverses up to a dozen of the same URLs."""
-    return _reversed(get_script_prefix(), name, args)
-
-
-@receiver(setting_changed)
-def _urls_changed(*, setting: str, **_kwargs: Any) -> None:
-    if setting == "ROOT_URLCONF":
-        _reversed.cache_clear()
 
 
 def _progress_key(survey: Survey) -> str:
@@ -106,23 +88,23 @@ def _not_open(request: HttpRequest, structure: Structure) -> HttpResponse | None
 def _after_questions(structure: Structure, progress: dict[str, Any]) -> str:
     survey = structure.survey
     if survey.asks_for_contact and "contact" not in progress:
-        return _url("surveys:contact", survey.slug)
-    return _url("surveys:check", survey.slug)
+        return reverse_cached("surveys:contact", survey.slug)
+    return reverse_cached("surveys:check", survey.slug)
 
 
 def _next_needed(structure: Structure, progress: dict[str, Any]) -> str:
     """Where a resident must go next to finish: an incomplete page, contact, or check answers."""
     page = structure.first_incomplete_page(progress["a"], set(progress["done"]))
     if page is not None:
-        return _url("surveys:question", structure.survey.slug, page.position)
+        return reverse_cached("surveys:question", structure.survey.slug, page.position)
     return _after_questions(structure, progress)
 
 
-def _last_page_url(structure: Structure, progress: dict[str, Any]) -> str:
+def _last_pagereverse_cached(structure: Structure, progress: dict[str, Any]) -> str:
     visible = structure.visible_pages(progress["a"])
     if not visible:
-        return _url("surveys:start", structure.survey.slug)
-    return _url("surveys:question", structure.survey.slug, visible[-1].position)
+        return reverse_cached("surveys:start", structure.survey.slug)
+    return reverse_cached("surveys:question", structure.survey.slug, visible[-1].position)
 
 
 def _digest(progress: dict[str, Any], structure: Structure) -> str:
@@ -145,7 +127,9 @@ def _summary(structure: Structure, progress: dict[str, Any]) -> list[dict[str, A
                 {
                     "question": question,
                     "lines": _answer_lines(question, value, answers.get(f"{question.key}-other")),
-                    "change_url": _url("surveys:question", structure.survey.slug, page.position)
+                    "change_url": reverse_cached(
+                        "surveys:question", structure.survey.slug, page.position
+                    )
                     + "?change=1",
                 }
             )
@@ -195,7 +179,9 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
         "surveys/start.html",
         {
             "survey": structure.survey,
-            "first_url": _url("surveys:question", slug, first.position) if first else None,
+            "first_url": reverse_cached("surveys:question", slug, first.position)
+            if first
+            else None,
             "preview": _is_preview(request, structure.survey),
             "question_count": len(structure.questions),
         },
@@ -243,15 +229,15 @@ def question(request: HttpRequest, slug: str, position: int) -> HttpResponse:
                 return redirect(_next_needed(structure, progress))
             following = structure.next_page(position, answers)
             if following is not None:
-                return redirect(_url("surveys:question", slug, following.position))
+                return redirect(reverse_cached("surveys:question", slug, following.position))
             return redirect(_after_questions(structure, progress))
     previous = structure.previous_page(position, answers)
     if changing:
-        back_url = _url("surveys:check", slug)
+        back_url = reverse_cached("surveys:check", slug)
     elif previous is not None:
-        back_url = _url("surveys:question", slug, previous.position)
+        back_url = reverse_cached("surveys:question", slug, previous.position)
     else:
-        back_url = _url("surveys:start", slug)
+        back_url = reverse_cached("surveys:start", slug)
     visible = structure.visible_pages(answers)
     number = next((i for i, p in enumerate(visible, start=1) if p.pk == page.pk), 1)
     return render(
@@ -299,9 +285,9 @@ def contact(request: HttpRequest, slug: str) -> HttpResponse:
         _save_progress(request, survey, progress)
         return redirect(_next_needed(structure, progress))
     back_url = (
-        _url("surveys:check", slug)
+        reverse_cached("surveys:check", slug)
         if request.GET.get("change") == "1"
-        else _last_page_url(structure, progress)
+        else _last_pagereverse_cached(structure, progress)
     )
     return render(
         request,
@@ -322,7 +308,7 @@ def check(request: HttpRequest, slug: str) -> HttpResponse:
     survey = structure.survey
     progress = _progress(request, survey)
     needed = _next_needed(structure, progress)
-    if needed != _url("surveys:check", slug):
+    if needed != reverse_cached("surveys:check", slug):
         return redirect(needed)
     problem = ""
     if request.method == "POST":
@@ -331,7 +317,7 @@ def check(request: HttpRequest, slug: str) -> HttpResponse:
             # Pretend it worked: an automated sender learns nothing. Nothing is stored.
             request.session.pop(_progress_key(survey), None)
             request.session[f"survey-sent-{survey.pk}"] = True
-            return redirect(_url("surveys:confirmation", slug))
+            return redirect(reverse_cached("surveys:confirmation", slug))
         if not hmac.compare_digest(request.POST.get("digest", ""), _digest(progress, structure)):
             problem = (
                 "Your answers changed since this page was shown. Check them again, then submit."
@@ -353,7 +339,9 @@ def check(request: HttpRequest, slug: str) -> HttpResponse:
                 try:
                     services.response_submit(structure=structure, answers=progress["a"])
                 except services.SurveyClosed:
-                    return _not_open(request, structure) or redirect(_url("surveys:start", slug))
+                    return _not_open(request, structure) or redirect(
+                        reverse_cached("surveys:start", slug)
+                    )
                 details = progress.get("contact") or {}
                 if details.get("consent") == "yes":
                     services.contact_request_create(
@@ -364,12 +352,12 @@ def check(request: HttpRequest, slug: str) -> HttpResponse:
                     )
             request.session.pop(_progress_key(survey), None)
             request.session[f"survey-sent-{survey.pk}"] = True
-            return redirect(_url("surveys:confirmation", slug))
+            return redirect(reverse_cached("surveys:confirmation", slug))
     contact_details = progress.get("contact")
     back_url = (
-        _url("surveys:contact", slug)
+        reverse_cached("surveys:contact", slug)
         if survey.asks_for_contact
-        else _last_page_url(structure, progress)
+        else _last_pagereverse_cached(structure, progress)
     )
     return render(
         request,
@@ -393,7 +381,7 @@ def confirmation(request: HttpRequest, slug: str) -> HttpResponse:
     """The confirmation panel, what happens next, and where to find support."""
     survey = get_object_or_404(Survey, slug=slug)
     if not request.session.get(f"survey-sent-{survey.pk}"):
-        return redirect(_url("surveys:start", slug))
+        return redirect(reverse_cached("surveys:start", slug))
     return render(
         request,
         "surveys/confirmation.html",
@@ -575,7 +563,7 @@ def tag_answer(request: HttpRequest, slug: str, answer_id: int) -> HttpResponse:
         theme_choices=[(str(t.pk), t.name) for t in themes],
         initial={"themes": [str(t.pk) for t in answer.themes.all()]},
     )
-    back = _url("surveys:free_text", slug) + f"?question={answer.question.key}"
+    back = reverse_cached("surveys:free_text", slug) + f"?question={answer.question.key}"
     if request.method == "POST" and form.is_valid():
         services.answer_themes_set(
             actor=request.user,

@@ -6,35 +6,24 @@ from typing import Any
 from django import template
 from django.apps import apps
 from django.core.signals import setting_changed
-from django.db import connection
 from django.template.base import NodeList, Parser, Token
 from django.template.context import Context
-from django.urls import get_script_prefix, reverse
+from django.urls import get_script_prefix
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from core.disclosure import SUPPRESSED
+from core.per_process import reverse_cached, row_version
 
 register = template.Library()
-
-
-# Memoised per process: reversing a URL name is constant for a deployment's script prefix, and
-# the navigation is drawn on every page (five reversals and five small templates cost ~0.7 ms).
-_NAV_HREFS: dict[tuple[str, str], str] = {}
-
-
-def _nav_href(url_name: str) -> str:
-    key = (get_script_prefix(), url_name)
-    href = _NAV_HREFS.get(key)
-    if href is None:
-        href = _NAV_HREFS[key] = reverse(url_name)
-    return href
 
 
 @register.simple_tag(takes_context=True)
 def nav_item(context: Context, url_name: str, text: str, exact: bool = False) -> SafeString:
     """A service-navigation item, marked current when the page is in its section."""
-    href = _nav_href(url_name)
+    # Reversed once per process: drawn on every page (five reversals and five small templates
+    # cost ~0.7 ms).
+    href = reverse_cached(url_name)
     path = context["request"].path
     current = path == href
     active = current or (not exact and href != "/" and path.startswith(href))
@@ -68,24 +57,12 @@ _VERSION_KEY = "portal.shared_fragment.version"
 def _partnership_version() -> tuple[Any, ...] | None:
     # The layout shows the partnership (see partners.context_processors); named, not imported,
     # so core depends on no feature app.
-    model = apps.get_model("partners", "Partnership")
-    meta = model._meta
-    quote = connection.ops.quote_name
-    sql = "SELECT {id}, {updated} FROM {table} ORDER BY {id} LIMIT 1".format(  # noqa: S608
-        id=quote(meta.pk.column),
-        updated=quote(meta.get_field("updated_at").column),
-        table=quote(meta.db_table),
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        row = cursor.fetchone()
-    return tuple(row) if row is not None else None
+    return row_version(apps.get_model("partners", "Partnership"))
 
 
 def fragments_forget(**_kwargs: Any) -> None:
     """Drop every kept fragment (settings changed, e.g. in tests)."""
     _FRAGMENTS.clear()
-    _NAV_HREFS.clear()
 
 
 setting_changed.connect(fragments_forget)
