@@ -58,7 +58,7 @@ def whitespace() -> str:
 # Rows converted per statement: the progress bar moves after each.
 PROGRESS_ROWS = 100_000
 # Free text is stripped in SQL; every other value must already be stripped to be clean.
-FREE_TEXT = frozenset({"reference", "location_text", "outcome", "offence_code"})
+STRIPPED_IN_SQL = frozenset({"reference", "location_text", "outcome", "offence_code"})
 # Rows with a time are converted in SQL only from this date on: the UK's summer-time rules have
 # not changed since, so PostgreSQL's and Python's time-zone databases cannot disagree.
 FIRST_TIMED_DATE = dt.date(1997, 1, 1)
@@ -105,10 +105,6 @@ def _lower(expr: str) -> str:
     return f"lower({expr})"
 
 
-def _upper(expr: str) -> str:
-    return f"upper({expr})"
-
-
 def _ascii_case_is_plain() -> bool:
     letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     with connection.cursor() as cursor:
@@ -130,8 +126,7 @@ def _lookup(table: str, expr: str) -> str:
 class _Sql:
     """Builds the conversion statement for one file's column layout."""
 
-    def __init__(self, normaliser: Normaliser, width: int) -> None:
-        self.width = width
+    def __init__(self, normaliser: Normaliser) -> None:
         self.params: dict[str, Any] = {}
         self.used: set[int] = set()
         self.columns = normaliser.columns
@@ -145,17 +140,16 @@ class _Sql:
         if index is None:
             return "''"
         self.used.add(index)
-        if field in FREE_TEXT:
+        if field in STRIPPED_IN_SQL:
             return f"btrim(c{index}, %(ws)s)"
         # Not stripped: a date, time, code or choice with spaces around it fails its pattern or
         # lookup, so the row goes to the normaliser, which strips it (cheaper than btrim here).
         return f"c{index}"
 
 
-def _conversion(
-    normaliser: Normaliser, lookups: n.Lookups, width: int, stage: str
-) -> tuple[str, dict]:
-    sql = _Sql(normaliser, width)
+def _conversion(normaliser: Normaliser, stage: str) -> tuple[str, dict]:
+    lookups, width = normaliser.lookups, len(normaliser.headings)
+    sql = _Sql(normaliser)
     sql.param("ws", whitespace())
     fields = spec.TEMPLATE_FIELD_NAMES
     stripped = ",\n ".join(f"{sql.cell(f)} AS {f}" for f in fields)
@@ -220,7 +214,7 @@ def _conversion(
         SELECT s.*, {date_parts}, {time_parts},
           {coordinate("latitude", 90)} AS lat, {coordinate("longitude", 180)} AS lon,
           CASE WHEN lsoa_code = '' THEN NULL WHEN {_ascii("lsoa_code")}
-               THEN ({json_tables["lsoas"]} -> {_upper("lsoa_code")}) END AS lsoa,
+               THEN ({json_tables["lsoas"]} -> upper(lsoa_code)) END AS lsoa,
           CASE WHEN category = '' THEN NULL WHEN {_ascii("category")}
                THEN ({json_tables["categories"]} ->> {_lower("category")})::bigint END
             AS category_id,
@@ -301,12 +295,11 @@ def _conversion(
     ]
     # The hash text, exactly as normalise.row_hash builds it (dates print as ISO: DateStyle is
     # set for the statement).
-    free_text = {"location_text", "outcome", "offence_code"}
     never_null = {"date_precision", "outside_area", "location_type", "weapon", "victim_age_band",
                   "victim_sex", "suspect_age_band", "suspect_sex", "injury_severity"}  # fmt: skip
     parts = []
     for column, value in zip(n.RECORD_COLUMNS, values, strict=False):
-        if column in free_text:
+        if column in n.HASHED_FREE_TEXT:
             text = f"COALESCE({value}, '')"
             parts.append(f"length({text}) || ':' || {text}")
         elif column == "occurred_on":
@@ -330,14 +323,13 @@ def _conversion(
 def stage_file(
     *,
     path: Path,
-    table: Table,
     normaliser: Normaliser,
     stage: Stage,
     log: ErrorLog,
     progress: Callable[[int], None] | None = None,
 ) -> int | None:
     """Stage the file set-based; the number of data rows, or None to use the Python path."""
-    width = len(table.headings)
+    width = len(normaliser.headings)
     names = ", ".join(f"c{i}" for i in range(width))
     try:
         with transaction.atomic(), connection.cursor() as cursor:
@@ -354,8 +346,7 @@ def stage_file(
     except (DatabaseError, psycopg2.Error):
         # PostgreSQL could not read it as CSV: the Python path says why (or reads it).
         return None
-    lookups = normaliser.lookups
-    statement, params = _conversion(normaliser, lookups, width, stage.name)
+    statement, params = _conversion(normaliser, stage.name)
     clean = 0
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL DateStyle = 'ISO, YMD'")

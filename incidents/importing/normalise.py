@@ -59,7 +59,8 @@ RECORD_COLUMNS: tuple[str, ...] = (
 STAGE_COLUMNS: tuple[str, ...] = ("row_no", "source_ref", *RECORD_COLUMNS)
 
 
-_FREE_TEXT = frozenset({"location_text", "outcome", "offence_code"})
+# Free text is length-prefixed in the row hash (fast.py and migration 0007 follow the same rule).
+HASHED_FREE_TEXT = frozenset({"location_text", "outcome", "offence_code"})
 
 
 def row_hash(values: tuple[Any, ...]) -> str:
@@ -72,7 +73,7 @@ def row_hash(values: tuple[Any, ...]) -> str:
     """
     parts = []
     for column, value in zip(RECORD_COLUMNS, values, strict=False):
-        if column in _FREE_TEXT:
+        if column in HASHED_FREE_TEXT:
             parts.append(f"{len(value or '')}:{value or ''}")
         elif value is None:
             parts.append("\x1e")

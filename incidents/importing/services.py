@@ -167,9 +167,8 @@ def _stage_file(
             # PostgreSQL, portal template: COPY the raw file and validate it set-based.
             table.close()
             seen = fast.stage_file(
-                path=path, table=table, normaliser=normaliser, stage=stage, log=log,
-                progress=progress,
-            )  # fmt: skip
+                path=path, normaliser=normaliser, stage=stage, log=log, progress=progress
+            )
             if seen is None:  # PostgreSQL could not read it as CSV: the Python path says why
                 table = open_table(path, upload.original_filename)
         if seen is None:
