@@ -28,16 +28,10 @@ NONE = "#ffffff"
 
 
 @dataclass(frozen=True)
-class Shape:
-    code: str
-    path: str
-
-
-@dataclass(frozen=True)
 class Shapes:
     width: int
     height: int
-    by_code: dict[str, Shape]
+    paths: dict[str, str]  # SVG path data by area code
 
 
 @dataclass(frozen=True)
@@ -77,7 +71,7 @@ def project(geometries: dict[str, dict[str, Any]], width: int = WIDTH) -> Shapes
     """SVG paths for each code's geometry, fitted to ``width`` pixels."""
     points = [p for g in geometries.values() for ring in _rings(g) for p in ring]
     if not points:
-        return Shapes(width=width, height=0, by_code={})
+        return Shapes(width=width, height=0, paths={})
     lons = [p[0] for p in points]
     lats = [p[1] for p in points]
     scale_x = math.cos(math.radians((min(lats) + max(lats)) / 2))
@@ -86,7 +80,7 @@ def project(geometries: dict[str, dict[str, Any]], width: int = WIDTH) -> Shapes
     k = width / span_x
     height = math.ceil(span_y * k)
     west, north = min(lons), max(lats)
-    shapes: dict[str, Shape] = {}
+    paths: dict[str, str] = {}
     for code, geometry in geometries.items():
         parts = []
         for ring in _rings(geometry):
@@ -100,8 +94,8 @@ def project(geometries: dict[str, dict[str, Any]], width: int = WIDTH) -> Shapes
             if len(coords) >= 3:
                 parts.append("M" + "L".join(coords) + "Z")
         if parts:
-            shapes[code] = Shape(code=code, path="".join(parts))
-    return Shapes(width=width, height=height, by_code=shapes)
+            paths[code] = "".join(parts)
+    return Shapes(width=width, height=height, paths=paths)
 
 
 def ward_shapes() -> Shapes:
@@ -130,9 +124,9 @@ def _classes(rates: list[Decimal]) -> list[Decimal]:
     return [ordered[min(last, math.ceil(len(ordered) * i / 5) - 1)] for i in (1, 2, 3, 4, 5)]
 
 
-def area_map(shapes: Shapes, rows: Iterable[Any], *, unit: str = "records") -> AreaMap | None:
+def area_map(shapes: Shapes, rows: Iterable[Any]) -> AreaMap | None:
     """Shade each shape by its row's published rate (rows: code, label, count, rate)."""
-    rows = [r for r in rows if r.code in shapes.by_code]
+    rows = [r for r in rows if r.code in shapes.paths]
     if not rows:
         return None
     rates = [Decimal(r.rate) for r in rows if r.rate and r.count != SUPPRESSED and int(r.count) > 0]
@@ -141,16 +135,14 @@ def area_map(shapes: Shapes, rows: Iterable[Any], *, unit: str = "records") -> A
     for row in rows:
         count: Cell = row.count
         if count == SUPPRESSED:
-            fill, what = HIDDEN, f"fewer than a publishable number of {unit} (not shown)"
+            fill, what = HIDDEN, "fewer than a publishable number of records (not shown)"
         elif int(count) == 0 or not row.rate:
-            fill, what = NONE, f"{int(count):,} {unit}"
+            fill, what = NONE, f"{int(count):,} records"
         else:
             rate = Decimal(row.rate)
             shade = next(i for i, bound in enumerate(bounds) if rate <= bound)
-            fill, what = SHADES[shade], f"{int(count):,} {unit}, {row.rate} per 1,000 residents"
-        areas.append(
-            MapArea(path=shapes.by_code[row.code].path, fill=fill, title=f"{row.label}: {what}")
-        )
+            fill, what = SHADES[shade], f"{int(count):,} records, {row.rate} per 1,000 residents"
+        areas.append(MapArea(path=shapes.paths[row.code], fill=fill, title=f"{row.label}: {what}"))
     legend = []
     previous: Decimal | None = None
     for shade, bound in zip(SHADES, bounds, strict=False):
@@ -163,7 +155,7 @@ def area_map(shapes: Shapes, rows: Iterable[Any], *, unit: str = "records") -> A
         )
         legend.append(LegendItem(fill=shade, label=label))
         previous = bound
-    legend.append(LegendItem(fill=NONE, label=f"No {unit}, or no population figure"))
+    legend.append(LegendItem(fill=NONE, label="No records, or no population figure"))
     if any(a.fill == HIDDEN for a in areas):
         legend.append(LegendItem(fill=HIDDEN, label="Not shown: too few to publish"))
     return AreaMap(width=shapes.width, height=shapes.height, areas=areas, legend=legend)

@@ -20,6 +20,7 @@ from django.utils import timezone
 from core.disclosure import (
     SENSITIVE,
     STANDARD,
+    SUPPRESSED,
     Cell,
     publish_count,
     suppress_series,
@@ -288,7 +289,6 @@ class Aggregates:
     by_ward: list[AggregateRow] = field(default_factory=list)
     all_wards: list[AggregateRow] = field(default_factory=list)
     ward_map: AreaMap | None = None
-    wards_total: int = 0
     by_decile: list[AggregateRow] = field(default_factory=list)
     outside_area: Cell = 0
     no_area: Cell = 0
@@ -460,30 +460,19 @@ def aggregates_for_dataset(
         .order_by("ward__name", "ward__code")
     )
     cells_w = _publish([by_ward.get(w["ward_id"], 0) for w in wards], suppressed=suppressed)
-    ranked = sorted(
-        zip(wards, cells_w, strict=True),
-        key=lambda pair: (-(0 if pair[1] == "*" else int(pair[1])), pair[0]["ward__name"]),
-    )
-    result.wards_total = len(wards)
     result.all_wards = [
         AggregateRow(
             label=_ward_label(w), code=w["ward__code"], count=c, rate=_rate(c, w["population"])
         )
         for w, c in zip(wards, cells_w, strict=True)
     ]
-    _bars(result.all_wards)
+    _bars(result.all_wards)  # the same largest count as the top-20 table: the bars match
     result.ward_map = area_map(ward_shapes(), result.all_wards)
-    result.by_ward = [
-        AggregateRow(
-            label=_ward_label(w),
-            code=w["ward__code"],
-            count=c,
-            rate=_rate(c, w["population"]),
-        )
-        for w, c in ranked[:TOP_WARDS]
-        if c == "*" or int(c) > 0
-    ]
-    _bars(result.by_ward)
+    ranked = sorted(
+        result.all_wards,
+        key=lambda row: (-(0 if row.count == SUPPRESSED else int(row.count)), row.label),
+    )
+    result.by_ward = [r for r in ranked if r.count == SUPPRESSED or int(r.count) > 0][:TOP_WARDS]
 
     # 4. Deprivation decile of the LSOA (1 = most deprived 10% in England).
     by_decile = dict(

@@ -27,7 +27,7 @@ def square(west: float, south: float, size: float = 0.01) -> dict:
 def test_project_fits_the_width_and_keeps_shapes_apart():
     shapes = project({"A": square(-0.9, 52.2), "B": square(-0.89, 52.2)}, width=200)
     assert shapes.width == 200 and 0 < shapes.height < 200
-    a, b = shapes.by_code["A"].path, shapes.by_code["B"].path
+    a, b = shapes.paths["A"], shapes.paths["B"]
     assert a.startswith("M0 ") and a.endswith("Z") and a != b
 
 
