@@ -186,7 +186,7 @@ def empty_records() -> None:
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE incidents_recordpriority, incidents_recordversion, "
+            "TRUNCATE incidents_recordversion, "
             "incidents_incidentrecord, incidents_upload RESTART IDENTITY CASCADE"
         )
         cursor.execute("VACUUM ANALYZE incidents_incidentrecord")

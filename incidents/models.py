@@ -1,6 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
+from django.db.models import Lookup
+
+# A record's priorities are bits of one integer (see IncidentRecord.priority_bits): bit n is the
+# priority whose ``bit`` is n. 63 bits keep the value a positive bigint in both databases.
+PRIORITY_BITS = 63
 
 
 class PriorityCrimeType(models.Model):
@@ -23,12 +30,34 @@ class PriorityCrimeType(models.Model):
         "below ward.",
     )
     is_active = models.BooleanField(default=True)
+    bit = models.PositiveSmallIntegerField(
+        unique=True,
+        editable=False,
+        help_text="Which bit of a record's priority_bits stands for this priority (set on save).",
+    )
 
     class Meta:
         ordering = ["display_order", "name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.bit is None:
+            taken = set(PriorityCrimeType.objects.values_list("bit", flat=True))
+            free = [n for n in range(PRIORITY_BITS) if n not in taken]
+            if not free:
+                raise ValueError(f"A partnership can have at most {PRIORITY_BITS} priorities.")
+            self.bit = free[0]
+            # A deleted priority may have left its bit on records: the new one starts clean.
+            IncidentRecord.objects.filter(priority_bits__bitany=self.mask).update(
+                priority_bits=models.F("priority_bits").bitand(~self.mask)
+            )
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def mask(self) -> int:
+        return 1 << self.bit
 
 
 # ---------------------------------------------------------------------------
@@ -328,6 +357,24 @@ class Upload(models.Model):
         return f"{self.original_filename} → {self.dataset}"
 
 
+class BitAny(Lookup):
+    """``field__bitany=mask``: at least one of the mask's bits is set."""
+
+    lookup_name = "bitany"
+
+    def as_sql(self, compiler, connection):  # type: ignore[no-untyped-def]
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"({lhs} & {rhs}) <> 0", [*lhs_params, *rhs_params]
+
+
+class PriorityBits(models.BigIntegerField):
+    """A bigint of flag bits, with the ``bitany`` lookup."""
+
+
+PriorityBits.register_lookup(BitAny)
+
+
 class IncidentRecord(models.Model):
     """One incident as a partner shared it. Never holds direct identifiers."""
 
@@ -407,9 +454,6 @@ class IncidentRecord(models.Model):
         db_index=False,  # index (category, occurred_on) covers it
         db_constraint=False,
     )
-    priorities = models.ManyToManyField(
-        PriorityCrimeType, through="RecordPriority", blank=True, related_name="records"
-    )
     lsoa = models.ForeignKey(
         Lsoa,
         null=True,
@@ -450,6 +494,11 @@ class IncidentRecord(models.Model):
     row_hash = models.CharField(
         max_length=40, help_text="Hash of the imported values; detects changes."
     )
+    # Which priorities the record counts towards, one bit per priority (PriorityCrimeType.bit),
+    # derived from the priorities' rules by incidents/priorities.py. A column rather than a table of
+    # (record, priority) rows: the import computes it in the same INSERT that writes the record,
+    # and counting by priority needs no join. Filter with ``priority_bits__bitany=priority.mask``.
+    priority_bits = PriorityBits(default=0, editable=False)
     upload = models.ForeignKey(
         Upload,
         null=True,
@@ -470,16 +519,15 @@ class IncidentRecord(models.Model):
         # Every index is paid for on each of the millions of rows an import writes, so there are
         # two besides the unique constraint. Bulk reads are of one dataset's records (or a few),
         # usually over a period: the covering index answers the record lists' counts, the
-        # aggregates and the outcome measures' GROUP BYs from the index alone (the id is included
-        # for COUNT("id") and for joining the flags), and finds the page of records to show. A
-        # list filtered by area or category over a whole dataset scans the dataset's index
-        # entries rather than the table. (upload) finds an import's records for the priority
-        # flags; it is cheap because an import appends rows under one new upload id. Withdrawal,
-        # which is rare, reads the dataset's records.
+        # aggregates (by category, area and priority) and the outcome measures' GROUP BYs from the
+        # index alone (the id is included for COUNT("id")), and finds the page of records to show.
+        # A list filtered by area or category over a whole dataset scans the dataset's index
+        # entries rather than the table. (upload) finds what an upload wrote, for withdrawal; it
+        # is cheap because an import appends rows under one new upload id.
         indexes = [
             models.Index(
                 fields=["dataset", "occurred_on"],
-                include=["id", "category", "lsoa", "outside_area"],
+                include=["id", "category", "lsoa", "outside_area", "priority_bits"],
                 name="incidentrecord_dataset_month",
             ),
             models.Index(fields=["upload"], name="incidentrecord_upload"),
@@ -487,6 +535,17 @@ class IncidentRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dataset.slug}:{self.source_ref}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # priority_bits is derived and written set-based by incidents/priorities.py: saving a
+        # record loaded earlier must not put back the bits it had then.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.attname
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.attname != "priority_bits"
+            ]
+        super().save(*args, **kwargs)
 
 
 class PriorityRule(models.Model):
@@ -542,28 +601,6 @@ class PriorityRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.priority}: {self.name}"
-
-
-class RecordPriority(models.Model):
-    # Written set-based (INSERT … SELECT from existing records and priorities, see
-    # incidents/priorities.py) inside the transaction that holds the records: no per-row FK
-    # trigger, no second index (the unique constraint and (priority, record) cover both columns).
-    # Django emulates on_delete=CASCADE for ORM deletes of records and priorities.
-    record = models.ForeignKey(
-        IncidentRecord, on_delete=models.CASCADE, db_index=False, db_constraint=False
-    )
-    priority = models.ForeignKey(
-        PriorityCrimeType, on_delete=models.CASCADE, db_index=False, db_constraint=False
-    )
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["record", "priority"], name="one_flag_per_priority")
-        ]
-        indexes = [models.Index(fields=["priority", "record"])]
-
-    def __str__(self) -> str:
-        return f"{self.record_id} counts towards {self.priority_id}"
 
 
 class RecordVersion(models.Model):

@@ -1,22 +1,23 @@
 """Which records count towards which priority: rules held as data, applied set-based in SQL.
 
 Each active ``PriorityRule`` becomes one ``Q`` filter on ``IncidentRecord``; a priority's filter
-is the OR of its rules. Recomputing deletes the records' ``RecordPriority`` rows and re-inserts
-them with one ``INSERT … SELECT`` that reads the records once and tests every priority's filter
-on each row, so the cost depends neither on Python looping over records nor on the number of
-priorities.
+is the OR of its rules. A record's priorities are the bits of ``IncidentRecord.priority_bits``
+(one per ``PriorityCrimeType.bit``): ``bits_expression`` adds up, for each priority, its mask when
+the record matches. The import writes that expression into the same INSERT that creates the
+records (``bits_sql``); recomputing is one UPDATE of the records whose bits change, so the cost
+depends neither on Python looping over records nor on the number of priorities.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import BigIntegerField, Case, F, Q, QuerySet, Value, When
+from django.db.models.expressions import CombinedExpression, Expression
 
-from .models import IncidentRecord, PriorityCrimeType, PriorityRule, RecordPriority
+from .models import Dataset, IncidentRecord, PriorityCrimeType, PriorityRule
 
 VICTIM_OR_SUSPECT = PriorityRule.AgeApplies.VICTIM_OR_SUSPECT
 
@@ -97,61 +98,36 @@ def _priorities_with_rules(
     return list(qs.filter(is_active=True).prefetch_related("rules__categories"))
 
 
-def _targets(
-    records: QuerySet[IncidentRecord], sql: str
-) -> tuple[QuerySet[IncidentRecord], QuerySet[Any] | list[int]]:
-    """The records to flag as a plain filter on IncidentRecord, and their ids for the delete.
+def bits_expression(priorities: QuerySet[PriorityCrimeType] | None = None) -> Expression:
+    """The priority bits a record earns from the active rules of ``priorities`` (default all).
 
-    A caller's plain filter (``upload_id=…``, ``dataset=…``) is used as it is, so the database
-    reads the records once by that filter's index. A queryset that joins the flags themselves
-    (e.g. ``priorities__slug=…``) is fixed to a list of ids first, because the delete below would
-    otherwise change what it selects; sliced, distinct or annotated querysets go through their ids.
+    A sum of one ``CASE`` per priority; the masks are distinct powers of two, so the sum is their
+    bitwise OR. Priorities without an active rule contribute nothing.
     """
-    query = records.query
-    if RecordPriority._meta.db_table in sql:
-        fixed = list(records.order_by().values_list("pk", flat=True))
-        return IncidentRecord.objects.filter(pk__in=fixed), fixed
-    ids = records.order_by().values("pk")
-    if query.is_sliced or query.distinct or query.annotations or query.combinator:
-        return IncidentRecord.objects.filter(pk__in=ids), ids
-    return records.order_by(), ids
+    total: Expression = Value(0, output_field=BigIntegerField())
+    for priority in _priorities_with_rules(priorities):
+        q = priority_q(priority)
+        if q is None:
+            continue
+        hit = Case(
+            When(q, then=Value(priority.mask)),
+            default=Value(0),
+            output_field=BigIntegerField(),
+        )
+        total = CombinedExpression(total, "+", hit, output_field=BigIntegerField())
+    return total
 
 
-def _insert_flags(targets: QuerySet[IncidentRecord], filters: list[tuple[int, Q]]) -> int:
-    """One INSERT … SELECT of the (record, priority) pairs: every filter in one scan of records.
+def bits_sql() -> tuple[str, list[object]]:
+    """``bits_expression()`` for every priority as SQL over columns of ``incidents_incidentrecord``.
 
-    Each priority's filter becomes a column of one SELECT over the records, holding the priority's
-    id where the record matches and NULL elsewhere; the pairs are unpivoted from that row set, so
-    the records are read once however many priorities there are.
+    The import selects it from its staged rows aliased as the records table, so the bits are
+    computed in the statement that writes the records (no second pass over them).
     """
-    hits = {
-        f"nsvpp_priority_{n}": Case(
-            When(q, then=Value(pk)), default=None, output_field=BigIntegerField()
-        )
-        for n, (pk, q) in enumerate(filters)
-    }
-    sql, params = targets.values(nsvpp_record_id=F("pk"), **hits).query.sql_with_params()
-    columns = [f"s.nsvpp_priority_{n}" for n in range(len(filters))]
-    if connection.vendor == "postgresql":
-        # unnest() in the select list unpivots each row as it streams. A CROSS JOIN LATERAL
-        # (VALUES …) per record did the same five times slower (1.3 s against 0.25 s for 200,000
-        # records and seven priorities).
-        pairs = (
-            f"SELECT s.nsvpp_record_id, unnest(array_remove(ARRAY[{', '.join(columns)}], NULL)) "  # noqa: S608
-            f"FROM ({sql}) s"
-        )
-    else:
-        # SQLite has neither: a common table expression read once per priority. SQLite
-        # materialises a CTE referenced more than once, so the records are still read once.
-        branches = " UNION ALL ".join(
-            f"SELECT s.nsvpp_record_id, {column} FROM s WHERE {column} IS NOT NULL"  # noqa: S608
-            for column in columns
-        )
-        pairs = f"WITH s AS ({sql}) {branches}"
-    table = connection.ops.quote_name(RecordPriority._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} (record_id, priority_id) {pairs}", params)  # noqa: S608
-        return max(cursor.rowcount, 0)
+    query = IncidentRecord.objects.annotate(nsvpp_bits=bits_expression()).query
+    compiler = query.get_compiler(connection=connection)
+    sql, params = compiler.compile(query.annotations["nsvpp_bits"])
+    return sql, list(params)
 
 
 @transaction.atomic
@@ -159,38 +135,39 @@ def priorities_recompute(
     *,
     records: QuerySet[IncidentRecord],
     priorities: QuerySet[PriorityCrimeType] | None = None,
-    new_records: bool = False,
 ) -> int:
-    """Recompute which priorities the records count towards; returns the flags written.
+    """Recompute which priorities the records count towards; returns the records whose bits changed.
 
-    ``priorities`` limits the work to some priorities (e.g. the one whose rule changed); their
-    flags on other records are left alone. Inactive priorities lose their flags on the records.
-    ``new_records=True`` says the records were created in the caller's transaction and so have
-    no flags yet: the delete is skipped (a flag that did exist would fail the unique constraint
-    rather than be duplicated).
+    ``priorities`` limits the work to some priorities (e.g. the one whose rule changed): only their
+    bits are rewritten and the others are kept. Inactive priorities lose their bits.
     """
     try:
-        sql = str(records.query)
+        str(records.query)
     except EmptyResultSet:
         return 0
-    targets, record_ids = _targets(records, sql)
-    if not new_records:
-        flags = RecordPriority.objects.filter(record_id__in=record_ids)
-        if priorities is not None:
-            flags = flags.filter(priority__in=priorities.values("pk"))
-        flags.delete()
-    filters = [
-        (priority.pk, q)
-        for priority in _priorities_with_rules(priorities)
-        if (q := priority_q(priority)) is not None
-    ]
-    if not filters:
-        return 0
-    return _insert_flags(targets, filters)
+    if priorities is None:
+        new_bits: Expression = bits_expression()
+    else:
+        mask = sum(p.mask for p in priorities)
+        kept = F("priority_bits").bitand(~mask)
+        new_bits = CombinedExpression(
+            kept, "+", bits_expression(priorities), output_field=BigIntegerField()
+        )
+    targets = IncidentRecord.objects.filter(pk__in=records.order_by().values("pk"))
+    if not (records.query.is_sliced or records.query.distinct or records.query.combinator):
+        targets = records.order_by()
+    # Only the records whose bits change are written.
+    return targets.exclude(priority_bits=new_bits).update(priority_bits=new_bits)
 
 
+@transaction.atomic
 def priority_recompute_all(*, priority_id: int) -> int:
-    """Recompute one priority's flags across every record (after its rules changed)."""
+    """Recompute one priority's bits across every record (after its rules changed).
+
+    Every dataset is locked first, as an import locks its own: an import running now finishes
+    (with the bits of the old rules) before its records are recomputed, and none starts meanwhile.
+    """
+    list(Dataset.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
     return priorities_recompute(
         records=IncidentRecord.objects.all(),
         priorities=PriorityCrimeType.objects.filter(pk=priority_id),

@@ -230,7 +230,7 @@ def priorities_load(*, data: dict[str, Any]) -> Counter[str]:
         if outcome != "unchanged":
             touched.append(priority.pk)
     if touched:
-        counts["flags written"] = priorities_recompute(
+        counts["records recomputed"] = priorities_recompute(
             records=IncidentRecord.objects.all(),
             priorities=PriorityCrimeType.objects.filter(pk__in=set(touched)),
         )
@@ -246,7 +246,7 @@ def priorities_load(*, data: dict[str, Any]) -> Counter[str]:
 
 def _changed(counts: Counter[str]) -> bool:
     return any(
-        n for key, n in counts.items() if not key.endswith("unchanged") and key != "flags written"
+        n for key, n in counts.items() if not key.endswith("unchanged") and key != "records recomputed"
     )
 
 

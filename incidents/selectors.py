@@ -37,7 +37,6 @@ from .models import (
     IncidentRecord,
     Lsoa,
     PriorityCrimeType,
-    RecordPriority,
 )
 
 
@@ -147,7 +146,7 @@ class RecordFilters:
         if self.category:
             q &= Q(category=self.category)
         if self.priority:
-            q &= Q(pk__in=RecordPriority.objects.filter(priority=self.priority).values("record"))
+            q &= Q(priority_bits__bitany=self.priority.mask)
         if self.district:
             q &= Q(lsoa__district=self.district)
         if self.lsoa:
@@ -162,22 +161,36 @@ def records_for_list(*, dataset: Dataset, filters: RecordFilters) -> QuerySet[In
         IncidentRecord.objects.filter(dataset=dataset)
         .filter(filters.q())
         .select_related("category", "lsoa", "lsoa__district")
-        .prefetch_related("priorities")
         .order_by(*ordering)
     )
+
+
+def with_priorities(records: list[IncidentRecord]) -> list[IncidentRecord]:
+    """Set ``counts_towards`` on each record: the priorities its bits name, in display order."""
+    priorities = list(PriorityCrimeType.objects.all())
+    for record in records:
+        record.counts_towards = counts_towards(record, priorities)  # type: ignore[attr-defined]
+    return records
+
+
+def counts_towards(
+    record: IncidentRecord, priorities: list[PriorityCrimeType]
+) -> list[PriorityCrimeType]:
+    return [p for p in priorities if record.priority_bits & p.mask]
 
 
 def record_for_detail(*, dataset: Dataset, pk: int) -> IncidentRecord:
     """One record of the dataset (404 when it belongs to another dataset)."""
     from django.shortcuts import get_object_or_404
 
-    return get_object_or_404(
+    record = get_object_or_404(
         IncidentRecord.objects.select_related(
             "category", "lsoa", "lsoa__district__authority", "lsoa__ward", "upload"
-        ).prefetch_related("priorities"),
+        ),
         dataset=dataset,
         pk=pk,
     )
+    return with_priorities([record])[0]
 
 
 EXPORT_COLUMNS = [
@@ -219,6 +232,7 @@ def records_export_rows(
     columns = EXPORT_COLUMNS + (COORDINATE_COLUMNS if coordinates else [])
     yield [label for _name, label in columns]
     records = records_for_list(dataset=dataset, filters=filters)
+    priorities = list(PriorityCrimeType.objects.all())
     for record in records.iterator(chunk_size=2000):
         values = {
             "source_ref": record.source_ref,
@@ -230,7 +244,7 @@ def records_export_rows(
             ),
             "date_precision": record.date_precision,
             "category": record.category.name if record.category else "",
-            "priorities": "; ".join(p.name for p in record.priorities.all()),
+            "priorities": "; ".join(p.name for p in counts_towards(record, priorities)),
             "lsoa": record.lsoa.code if record.lsoa else "",
             "lsoa_name": record.lsoa.name if record.lsoa else "",
             "district": record.lsoa.district.name if record.lsoa and record.lsoa.district else "",
@@ -381,14 +395,10 @@ def aggregates_for_dataset(
 
     # 2. Priorities (a record can count towards several, so these do not add up to the total).
     priorities = list(PriorityCrimeType.objects.filter(is_active=True))
-    counts = dict(
-        RecordPriority.objects.filter(record__dataset=dataset)
-        .values("priority_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-        .values_list("priority_id", "n")
+    counts = records.aggregate(
+        **{f"p{p.pk}": Count("pk", filter=Q(priority_bits__bitany=p.mask)) for p in priorities}
     )
-    values = [counts.get(p.pk, 0) for p in priorities]
+    values = [counts[f"p{p.pk}"] for p in priorities]
     cells_p = (
         [
             publish_count(v, SENSITIVE if p.is_sensitive else STANDARD)

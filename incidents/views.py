@@ -41,6 +41,7 @@ def record_list(request: HttpRequest, slug: str) -> HttpResponse:
     filters = form.filters() if form.is_bound and form.is_valid() else selectors.RecordFilters()
     records = selectors.records_for_list(dataset=dataset, filters=filters)
     page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = selectors.with_priorities(list(page.object_list))
     records_viewed_log(
         actor=request.user,
         dataset=dataset,

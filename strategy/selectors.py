@@ -13,7 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from core.disclosure import SENSITIVE, STANDARD, DisclosureRule, publish_count
-from incidents.models import IncidentRecord, PriorityCrimeType, RecordPriority
+from incidents.models import IncidentRecord, PriorityCrimeType
 from partners.models import Organisation
 from partners.selectors import user_has_role, user_organisation_ids
 
@@ -368,9 +368,7 @@ def measure_query_filters(query: MeasureQuery) -> tuple[Q, Q, Q]:
     if query.weapons:
         matches &= Q(weapon__in=list(query.weapons))
     if query.priority_id:
-        matches &= Q(
-            pk__in=RecordPriority.objects.filter(priority_id=query.priority_id).values("record_id")
-        )
+        matches &= Q(priority_bits__bitany=query.priority.mask)
     category_ids = [c.pk for c in query.categories.all()]
     if category_ids:
         matches &= Q(category_id__in=category_ids)

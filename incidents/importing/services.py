@@ -340,10 +340,10 @@ def upload_confirm(*, upload: Upload, user: Any, queue_import: bool = True) -> U
     return upload
 
 
-def _recompute_priorities(records: QuerySet[IncidentRecord], *, new_records: bool = False) -> None:
+def _recompute_priorities(records: QuerySet[IncidentRecord]) -> None:
     from incidents.priorities import priorities_recompute
 
-    priorities_recompute(records=records, new_records=new_records)
+    priorities_recompute(records=records)
 
 
 def _write(stage: Stage, upload: Upload) -> None:
@@ -396,15 +396,7 @@ def upload_import(*, upload_id: int) -> Upload:
                         )
                     counts = result.counts
                     _write(stage, upload)
-            # The records this upload changed kept a version; every other record carrying its id
-            # was created by it and has no flags yet (no delete needed).
-            changed = RecordVersion.objects.filter(upload_id=upload.pk, created=False)
-            changed_ids = changed.values("record_id")
-            _recompute_priorities(IncidentRecord.objects.filter(pk__in=changed_ids))
-            _recompute_priorities(
-                IncidentRecord.objects.filter(upload_id=upload.pk).exclude(pk__in=changed_ids),
-                new_records=True,
-            )
+            # The records' priority bits were computed by the statements that wrote them.
             _save_counts(current, counts, 0)
             current.status = Upload.Status.IMPORTED
             current.finished_at = timezone.now()

@@ -21,7 +21,6 @@ from incidents.models import (
     CrimeCategory,
     IncidentRecord,
     Lsoa,
-    PriorityCrimeType,
     RecordVersion,
     Upload,
 )
@@ -222,9 +221,16 @@ class Stage:
 
     # -- set-based writes ----------------------------------------------------
     def write(self, *, dataset_id: int, upload_id: int) -> None:
-        """Upsert the staged rows into the dataset's records; changed records keep a version."""
+        """Upsert the staged rows into the dataset's records; changed records keep a version.
+
+        The records' priority bits are computed in the statements that write them: the staged rows
+        are selected as a subquery named like the records table, so the rules' SQL (written for
+        records) reads them directly.
+        """
+        from incidents.priorities import bits_sql
+
         pg = is_postgres()
-        previous_cols = [c for c in RECORD_COLUMNS] + ["upload_id"]
+        previous_cols = [c for c in RECORD_COLUMNS] + ["upload_id", "priority_bits"]
         json_fn = "jsonb_build_object" if pg else "json_object"
         previous = f"{json_fn}(" + ", ".join(f"'{c}', r.{c}" for c in previous_cols) + ")"
         join = "r.dataset_id = %s AND r.source_ref = s.source_ref"
@@ -236,9 +242,13 @@ class Stage:
                 return f"COALESCE(s.{column}, '')"
             return f"s.{column}"
 
+        bits, bits_params = bits_sql()
+        staged = connection.ops.quote_name(RECORDS)  # the staged rows, named as records
+        converted = ", ".join(f"{value(c)} AS {c}" for c in RECORD_COLUMNS)
+
         analyze_records()
         lock_references(dataset_id=dataset_id, upload_id=upload_id, stage=self.name)
-        by_id = "r.id = s.existing_id"
+        by_id = f"r.dataset_id = %s AND r.id = {staged}.existing_id"
         with connection.cursor() as cursor:
             # 0. Which staged rows already have a record, read once before anything is written:
             #    no later statement joins the records table to itself while writing it.
@@ -251,29 +261,35 @@ class Stage:
             cursor.execute(
                 f"INSERT INTO {VERSIONS} (upload_id, record_id, created, previous)"
                 f" SELECT %s, r.id, %s, {previous}"
-                f" FROM {self.name} s JOIN {RECORDS} r ON {by_id}"
+                f" FROM {self.name} s JOIN {RECORDS} r"
+                " ON r.dataset_id = %s AND r.id = s.existing_id"
                 " WHERE s.existing_hash <> s.row_hash",
-                [upload_id, False],
+                [upload_id, False, dataset_id],
             )
-            # 2. New records.
-            columns = ", ".join(RECORD_COLUMNS)
-            values = ", ".join(value(c) for c in RECORD_COLUMNS)
+            # 2. Changed records, updated in place (before the new ones are added, so a rebuilt
+            #    partition copies them as they now are).
+            assignments = ", ".join(f"{c} = {staged}.{c}" for c in RECORD_COLUMNS)
             cursor.execute(
-                f"INSERT INTO {RECORDS} (dataset_id, source_ref, {columns}, upload_id)"
-                f" SELECT %s, s.source_ref, {values}, %s FROM {self.name} s"
-                " WHERE s.existing_id IS NULL",
-                [dataset_id, upload_id],
+                f"UPDATE {RECORDS} AS r SET {assignments}, upload_id = %s, priority_bits = {bits}"
+                f" FROM (SELECT s.existing_id, {converted} FROM {self.name} s"
+                f"  WHERE s.existing_hash <> s.row_hash) AS {staged}"
+                f" WHERE {by_id}",
+                [upload_id, *bits_params, dataset_id],
             )
+            # 3. New records.
+            columns = ["dataset_id", "source_ref", *RECORD_COLUMNS, "upload_id", "priority_bits"]
+            select = (
+                f"SELECT %s, {staged}.source_ref, "
+                + ", ".join(f"{staged}.{c}" for c in RECORD_COLUMNS)
+                + f", %s, {bits}"
+                f" FROM (SELECT s.source_ref, {converted} FROM {self.name} s"
+                f"  WHERE s.existing_id IS NULL) AS {staged}"
+            )
+            params = [dataset_id, upload_id, *bits_params]
+            cursor.execute(f"INSERT INTO {RECORDS} ({', '.join(columns)}) {select}", params)
             # No version rows for the records this upload created: they are the records still
             # carrying its upload_id once withdrawal has restored the changed ones (withdrawal
             # is refused while a later upload of the dataset is imported).
-            # 3. Changed records, updated in place.
-            assignments = ", ".join(f"{c} = {value(c)}" for c in RECORD_COLUMNS)
-            cursor.execute(
-                f"UPDATE {RECORDS} AS r SET {assignments}, upload_id = %s"
-                f" FROM {self.name} s WHERE {by_id} AND s.existing_hash <> s.row_hash",
-                [upload_id],
-            )
 
 
 class ReferenceGone(Exception):
@@ -312,9 +328,8 @@ def lock_references(*, dataset_id: int, upload_id: int, stage: str = STAGE) -> N
             )
             if int(cursor.fetchone()[0]) != wanted:
                 raise ReferenceGone(column)
-        # Priority flags are written by the recompute that follows, in this transaction.
-        cursor.execute(f"SELECT id FROM {PriorityCrimeType._meta.db_table}{share}")
-        cursor.fetchall()
+        # The priority bits are computed from the rules as they are now: a rule change commits
+        # its recompute only after this import (priority_recompute_all locks every dataset).
 
 
 def analyze_records() -> None:

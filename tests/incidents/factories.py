@@ -140,3 +140,18 @@ class RecordFactory(factory.django.DjangoModelFactory):
     lsoa = factory.SubFactory(LsoaFactory)
     location_text = "On or near High Street"
     row_hash = factory.LazyAttribute(lambda o: hashlib.sha1(o.source_ref.encode()).hexdigest())  # noqa: S324
+
+
+def priority_slugs(record: IncidentRecord) -> set[str]:
+    """The slugs of the priorities a record counts towards, as stored now."""
+    bits = IncidentRecord.objects.values_list("priority_bits", flat=True).get(pk=record.pk)
+    return {p.slug for p in PriorityCrimeType.objects.all() if bits & p.mask}
+
+
+def flag(record: IncidentRecord, *priorities: PriorityCrimeType) -> None:
+    """Mark a record as counting towards priorities (as a recompute would have)."""
+    bits = IncidentRecord.objects.values_list("priority_bits", flat=True).get(pk=record.pk)
+    for priority in priorities:
+        bits |= priority.mask
+    IncidentRecord.objects.filter(pk=record.pk).update(priority_bits=bits)
+    record.priority_bits = bits

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from core.models import AuditEvent
-from incidents.models import PriorityCrimeType, RecordPriority
+from incidents.models import PriorityCrimeType
 from incidents.selectors import aggregates_for_dataset
 from tests.incidents.factories import (
     AuthorityFactory,
@@ -17,6 +17,7 @@ from tests.incidents.factories import (
     LsoaFactory,
     RecordFactory,
     WardFactory,
+    flag,
 )
 
 pytestmark = pytest.mark.django_db
@@ -118,8 +119,7 @@ def test_priority_counts_use_the_sensitive_rule_for_sensitive_priorities(
     )
     knife = PriorityCrimeType.objects.create(slug="knife-crime", name="Knife crime")
     for record in records:
-        RecordPriority.objects.create(record=record, priority=da)
-        RecordPriority.objects.create(record=record, priority=knife)
+        flag(record, da, knife)
     suppressed = {
         r.code: r.count
         for r in aggregates_for_dataset(dataset=police_dataset, record_level=False).by_priority

@@ -323,7 +323,7 @@ def test_one_bad_row_among_many_writes_nothing(template_dataset, tmp_path):
 
 
 def test_import_failure_rolls_back_everything(template_dataset, tmp_path, monkeypatch, alice):
-    """An error after records were written (here in the priority step) leaves nothing behind."""
+    """An error after records were written (here when saving the counts) leaves nothing behind."""
     path = write(tmp_path, "ok.csv", template_csv(template_row("T1"), template_row("T2")))
     with open(path, "rb") as handle:
         upload = services.upload_receive(
@@ -332,13 +332,11 @@ def test_import_failure_rolls_back_everything(template_dataset, tmp_path, monkey
     services.upload_check(upload_id=upload.pk)
     services.upload_confirm(upload=upload, user=alice, queue_import=False)
 
-    def explode(records, *, new_records=False):
-        if not new_records:
-            return  # the records this upload changed: none here
-        assert records.count() == 2  # written inside the transaction…
-        raise services.FileRefused("priority rules could not be applied")
+    def explode(*args, **kwargs):
+        assert IncidentRecord.objects.count() == 2  # written inside the transaction…
+        raise services.FileRefused("the counts could not be saved")
 
-    monkeypatch.setattr(services, "_recompute_priorities", explode)
+    monkeypatch.setattr(services, "_save_counts", explode)
     upload = services.upload_import(upload_id=upload.pk)
     assert upload.status == Upload.Status.FAILED
     assert not IncidentRecord.objects.exists()  # …and rolled back with it

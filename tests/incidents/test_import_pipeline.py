@@ -14,6 +14,7 @@ from django.core.management.base import CommandError
 from core.models import AuditEvent
 from incidents.importing import services
 from incidents.models import IncidentRecord, RecordVersion, Upload
+from tests.incidents.factories import priority_slugs
 from tests.incidents.test_import_support import (  # noqa: F401 - fixtures
     IN_AREA,
     IN_AREA_2,
@@ -380,7 +381,7 @@ def test_records_still_protect_their_areas_categories_and_upload(police_dataset,
     # on_delete emulation is what keeps areas and categories in use from being deleted.
     from django.db.models import ProtectedError
 
-    from incidents.models import CrimeCategory, Lsoa, PriorityCrimeType, RecordPriority
+    from incidents.models import CrimeCategory, Lsoa
 
     upload = run(police_dataset, write(tmp_path, "p.csv", police_csv(police_row("k1"))))
     record = IncidentRecord.objects.get(source_ref="k1")
@@ -388,14 +389,12 @@ def test_records_still_protect_their_areas_categories_and_upload(police_dataset,
         Lsoa.objects.filter(code=IN_AREA).delete()
     with pytest.raises(ProtectedError):
         CrimeCategory.objects.filter(pk=record.category_id).delete()
-    priority = PriorityCrimeType.objects.create(slug="p", name="P")
-    RecordPriority.objects.create(record=record, priority=priority)
     upload.delete()
     record.refresh_from_db()
     assert record.upload_id is None  # SET_NULL
     assert not RecordVersion.objects.filter(upload_id=upload.pk).exists()  # CASCADE
     record.delete()
-    assert not RecordPriority.objects.exists()  # CASCADE
+    assert not IncidentRecord.objects.exists()
 
 
 def test_import_refuses_when_an_area_it_uses_is_deleted_meanwhile(
@@ -463,8 +462,7 @@ def test_import_flags_created_records_and_reflags_changed_ones(
     PriorityRule.objects.create(priority=knife, name="Knife", weapons=["knife"])
 
     def slugs(ref: str) -> set[str]:
-        record = IncidentRecord.objects.get(source_ref=ref)
-        return set(record.priorities.values_list("slug", flat=True))
+        return priority_slugs(IncidentRecord.objects.get(source_ref=ref))
 
     first = template_csv(
         template_row("F1", category="Robbery", weapon="none"),

@@ -16,11 +16,10 @@ from incidents.models import (
     IncidentRecord,
     PriorityCrimeType,
     PriorityRule,
-    RecordPriority,
 )
 from incidents.priorities import priorities_recompute, priority_q
 from incidents.services import priority_rules_changed
-from tests.incidents.factories import DatasetFactory, RecordFactory
+from tests.incidents.factories import DatasetFactory, RecordFactory, flag, priority_slugs
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +51,7 @@ def cat(slug: str) -> CrimeCategory:
 
 
 def flags(record: IncidentRecord) -> set[str]:
-    return set(record.priorities.values_list("slug", flat=True))
+    return priority_slugs(record)
 
 
 def make(dataset, category: str = "other-crime", **fields) -> IncidentRecord:
@@ -197,7 +196,7 @@ def test_a_record_counts_towards_several_priorities(reference, dataset):
         **at(2022, 3, 5, 23, 0),
     )
     written = priorities_recompute(records=IncidentRecord.objects.filter(pk=record.pk))
-    assert written == 4
+    assert written == 1  # one record's bits changed
     assert flags(record) == {
         "knife-crime",
         "violence-under-25",
@@ -222,7 +221,8 @@ def test_recompute_of_records_selected_by_their_flags(reference, dataset):
     compute(dataset)
     record.victim_age_band = "10-17"
     record.save()
-    priorities_recompute(records=IncidentRecord.objects.filter(priorities__slug="knife-crime"))
+    knife = PriorityCrimeType.objects.get(slug="knife-crime")
+    priorities_recompute(records=IncidentRecord.objects.filter(priority_bits__bitany=knife.mask))
     assert flags(record) == {"knife-crime", "violence-under-25"}
 
 
@@ -239,7 +239,7 @@ def test_a_rule_without_criteria_matches_nothing(reference, dataset):
     PriorityRule.objects.create(priority=priority, name="No criteria")
     make(dataset, "drugs")
     compute(dataset)
-    assert not priority.records.exists()
+    assert not IncidentRecord.objects.filter(priority_bits__bitany=priority.mask).exists()
 
 
 def test_changing_a_rule_recomputes_affected_records(
@@ -294,10 +294,12 @@ def test_recompute_of_no_records_writes_nothing(reference):
 def test_recompute_is_set_based(reference, dataset, django_assert_max_num_queries):
     for weapon in ("knife", "none", "firearm"):
         RecordFactory.create_batch(20, dataset=dataset, weapon=weapon, category=cat("drugs"))
-    # One delete, the priorities with their rules, and one INSERT … SELECT: not per record.
+    # The priorities with their rules, and one UPDATE: not per record.
     with django_assert_max_num_queries(15):
         written = priorities_recompute(records=IncidentRecord.objects.filter(dataset=dataset))
     assert written == 20
+    # Nothing changed since: a second recompute writes no record.
+    assert priorities_recompute(records=IncidentRecord.objects.filter(dataset=dataset)) == 0
 
 
 # ---------------------------------------------------------------------------
@@ -315,7 +317,13 @@ def expected_flags(records, priorities=None) -> set[tuple[int, int]]:
 
 
 def stored_flags() -> set[tuple[int, int]]:
-    return set(RecordPriority.objects.values_list("record_id", "priority_id"))
+    priorities = list(PriorityCrimeType.objects.all())
+    return {
+        (pk, p.pk)
+        for pk, bits in IncidentRecord.objects.values_list("pk", "priority_bits")
+        for p in priorities
+        if bits & p.mask
+    }
 
 
 @pytest.fixture
@@ -391,7 +399,7 @@ def test_one_scan_gives_the_flags_of_each_priority_filter(extra_priorities, data
     mixed_records(dataset)
     elsewhere = make(DatasetFactory(owner=org_a), "drugs", exploitation=True)
     retired = extra_priorities["retired"]
-    RecordPriority.objects.create(record=elsewhere, priority=retired)  # not a target: kept
+    flag(elsewhere, retired)  # not a target: kept
     records = IncidentRecord.objects.filter(dataset=dataset)
     wanted = expected_flags(records)
     # Every kind of rule matched something, so the comparison is not between two empty sets.
@@ -401,7 +409,7 @@ def test_one_scan_gives_the_flags_of_each_priority_filter(extra_priorities, data
 
     written = priorities_recompute(records=records)
 
-    assert written == len(wanted)
+    assert written == len({r for r, _p in wanted})
     assert stored_flags() == wanted | {(elsewhere.pk, retired.pk)}
 
 
@@ -413,27 +421,31 @@ def test_one_scan_replaces_only_the_chosen_priorities_flags(extra_priorities, da
     retired, weekend = extra_priorities["retired"], extra_priorities["sunday-nights"]
     knife = PriorityCrimeType.objects.get(slug="knife-crime")
     # Stale flags: a retired priority's, and a wrong one on every record for a chosen priority.
-    stale = {(pk, p.pk) for pk in records.values_list("pk", flat=True) for p in (retired, knife)}
-    RecordPriority.objects.bulk_create(
-        [RecordPriority(record_id=r, priority_id=p) for r, p in stale - before]
-    )
+    for record in records:
+        flag(record, retired, knife)
     chosen = PriorityCrimeType.objects.filter(pk__in=[retired.pk, weekend.pk, knife.pk])
 
     written = priorities_recompute(records=records, priorities=chosen)
 
     untouched = {(r, p) for r, p in before if p not in {retired.pk, weekend.pk, knife.pk}}
-    assert written == len(expected_flags(records, chosen))
+    assert written > 0
     assert stored_flags() == untouched | expected_flags(records, chosen)
-    assert not RecordPriority.objects.filter(priority=retired).exists()
+    assert not IncidentRecord.objects.filter(priority_bits__bitany=retired.mask).exists()
 
 
-def test_recompute_of_new_records_skips_the_delete(reference, dataset):
+def test_recompute_writes_only_the_records_whose_bits_change(reference, dataset):
     mixed_records(dataset, count=40)
     records = IncidentRecord.objects.filter(dataset=dataset)
+    first = priorities_recompute(records=records)
+    assert stored_flags() == expected_flags(records)
+    assert first == len({r for r, _p in expected_flags(records)}) > 0
+    changed = records.filter(priority_bits=0).first()
+    changed.weapon = "knife"
+    changed.save()
     with CaptureQueriesContext(connection) as queries:
-        written = priorities_recompute(records=records, new_records=True)
-    assert not any(q["sql"].startswith("DELETE") for q in queries.captured_queries)
-    assert written == len(expected_flags(records)) > 0
+        assert priorities_recompute(records=records) == 1
+    updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    assert len(updates) == 1
     assert stored_flags() == expected_flags(records)
 
 
@@ -452,6 +464,6 @@ def test_recompute_queries_do_not_grow_with_records_or_priorities(extra_prioriti
         PriorityRule.objects.create(priority=priority, name="Knives", weapons=["knife"])
     many = recompute_queries(dataset)
     assert len(many) == len(few)
-    inserts = [sql for sql in many if sql.startswith("INSERT")]
-    assert len(inserts) == 1
+    updates = [sql for sql in many if sql.startswith("UPDATE")]
+    assert len(updates) == 1
     assert stored_flags() == expected_flags(IncidentRecord.objects.filter(dataset=dataset))

@@ -131,7 +131,8 @@ def test_export_escapes_formulae(alice_client, police_dataset):
 def test_list_filters_by_month_category_district_lsoa_and_priority(alice_client, police_dataset):
     import datetime as dt
 
-    from incidents.models import PriorityCrimeType, RecordPriority
+    from incidents.models import PriorityCrimeType
+    from tests.incidents.factories import flag
 
     robbery = CategoryFactory(slug="robbery", name="Robbery")
     lsoa = LsoaFactory(code="E01099999", name="Northtown 001A")
@@ -147,7 +148,7 @@ def test_list_filters_by_month_category_district_lsoa_and_priority(alice_client,
         occurred_on=dt.date(2022, 2, 1),
     )
     priority = PriorityCrimeType.objects.create(slug="personal-robbery", name="Personal robbery")
-    RecordPriority.objects.create(record=robbed, priority=priority)
+    flag(robbed, priority)
     url = reverse("incidents:records", args=["police-data"])
 
     def refs(**params) -> set[str]:

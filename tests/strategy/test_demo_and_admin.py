@@ -214,7 +214,7 @@ def test_staff_record_a_measurement_in_the_admin_and_it_is_audited(staff, staff_
 def test_seed_demo_computes_local_measures_from_the_real_police_months(shared_data):
     from collections import Counter
 
-    from incidents.models import IncidentRecord, RecordPriority
+    from incidents.models import IncidentRecord, PriorityCrimeType
     from strategy.models import Measurement
 
     call_command("seed_demo", stdout=io.StringIO())
@@ -222,7 +222,7 @@ def test_seed_demo_computes_local_measures_from_the_real_police_months(shared_da
     records = IncidentRecord.objects.filter(
         dataset__slug="police-uk-street",
         outside_area=False,
-        pk__in=RecordPriority.objects.filter(priority__slug="personal-robbery").values("record"),
+        priority_bits__bitany=PriorityCrimeType.objects.get(slug="personal-robbery").mask,
     )
     by_hand = Counter(day.replace(day=1) for day in records.values_list("occurred_on", flat=True))
     computed = {

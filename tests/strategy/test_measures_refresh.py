@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from core.models import AuditEvent
-from incidents.models import IncidentRecord, RecordPriority
+from incidents.models import IncidentRecord
 from strategy import services
 from strategy.models import Measurement, MeasureQuery
 from strategy.selectors import measure_query_counts, period_of
@@ -21,6 +21,7 @@ from tests.incidents.factories import (
     LsoaFactory,
     PriorityFactory,
     RecordFactory,
+    flag,
 )
 from tests.strategy.factories import MeasureQueryFactory, OutcomeMeasureFactory
 
@@ -189,9 +190,8 @@ def test_records_outside_the_area_never_count(records, police, violence, staff):
 def test_priority_counts_records_flagged_for_it(records, police, staff):
     priority = PriorityFactory(slug="knife-crime", name="Knife crime")
     flagged = IncidentRecord.objects.filter(weapon=KNIFE, occurred_on__month=2)[:2]
-    RecordPriority.objects.bulk_create(
-        RecordPriority(record=record, priority=priority) for record in flagged
-    )
+    for record in flagged:
+        flag(record, priority)
     query = MeasureQueryFactory(datasets=[police], priority=priority)
     services.measure_refresh(measure=query.measure, actor=staff, today=TODAY)
     values = _values(query.measure)
