@@ -32,6 +32,8 @@ REBUILD_MIN_ROWS = 10_000
 # Sorting a million index entries in memory rather than in temporary files.
 INDEX_BUILD_MEMORY = "256MB"
 _MAX_NAME = 63  # PostgreSQL's identifier length
+# The advisory lock key of partition rebuilds (7301 is the per-dataset import lock's).
+REBUILD_LOCK = 7_302
 
 
 def partition_name(dataset_id: int) -> str:
@@ -60,8 +62,9 @@ def should_rebuild(dataset_id: int, new_rows: int) -> bool:
     """Whether an import of ``new_rows`` records should rebuild the dataset's partition.
 
     Yes for a dataset's first import (it has no partition yet), and for a bulk load of at least
-    ``REBUILD_MIN_ROWS`` rows that is no smaller than what the partition holds; otherwise the rows
-    are inserted incrementally. Always False on SQLite.
+    ``REBUILD_MIN_ROWS`` rows that is at least twice what the partition holds (measured: a load
+    the size of the partition breaks even, and a rebuild holds heavier locks at its swap);
+    otherwise the rows are inserted incrementally. Always False on SQLite.
     """
     if not _is_postgres():
         return False
@@ -69,22 +72,43 @@ def should_rebuild(dataset_id: int, new_rows: int) -> bool:
         return True
     if new_rows < REBUILD_MIN_ROWS:
         return False
+    limit = new_rows // 2
     with connection.cursor() as cursor:
-        # Counting stops one row past new_rows: a big partition is not counted to the end.
+        # Counting stops one row past the limit: a big partition is not counted to the end.
         cursor.execute(
             f"SELECT count(*) FROM (SELECT 1 FROM {partition_name(dataset_id)} LIMIT %s) held",
-            [new_rows + 1],
+            [limit + 1],
         )
-        return int(cursor.fetchone()[0]) <= new_rows
+        return int(cursor.fetchone()[0]) <= limit
 
 
 def analyze(dataset_id: int) -> None:
-    """Refresh the planner's statistics of the dataset's partition (or of the whole table)."""
+    """Refresh the planner's statistics of the partition that holds the dataset's records.
+
+    Never the parent table: ANALYZE of a partitioned table reads and locks every partition.
+    """
     if not _is_postgres():
         return
-    table = partition_name(dataset_id) if has_partition(dataset_id) else RECORDS
+    table = partition_name(dataset_id) if has_partition(dataset_id) else DEFAULT_PARTITION
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {table}")
+
+
+def lock_for_rebuild(dataset_id: int, rows: int) -> None:
+    """Serialise the imports that may rebuild a partition, for the rest of the transaction.
+
+    Taken before an import first reads the records table, when its ``rows`` could make
+    ``should_rebuild`` true. Two rebuilds at once could deadlock: each would hold the share locks
+    its reads took while waiting for the exclusive lock its swap needs (DROP of the old partition
+    locks the parent; ATTACH locks the default partition). Small imports into datasets that have
+    their partition never take it, so they run side by side.
+    """
+    if not _is_postgres():
+        return
+    if has_partition(dataset_id) and rows < REBUILD_MIN_ROWS:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [REBUILD_LOCK, 0])
 
 
 def _columns(cursor: Any) -> list[str]:

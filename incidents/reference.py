@@ -246,7 +246,9 @@ def priorities_load(*, data: dict[str, Any]) -> Counter[str]:
 
 def _changed(counts: Counter[str]) -> bool:
     return any(
-        n for key, n in counts.items() if not key.endswith("unchanged") and key != "records recomputed"
+        n
+        for key, n in counts.items()
+        if not key.endswith("unchanged") and key != "records recomputed"
     )
 
 

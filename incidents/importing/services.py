@@ -25,6 +25,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.services import audit_record
+from incidents import partitions
 from incidents.models import Dataset, IncidentRecord, RecordVersion, Upload
 
 from . import fast
@@ -346,9 +347,9 @@ def _recompute_priorities(records: QuerySet[IncidentRecord]) -> None:
     priorities_recompute(records=records)
 
 
-def _write(stage: Stage, upload: Upload) -> None:
+def _write(stage: Stage, upload: Upload, counts: Counts) -> None:
     try:
-        stage.write(dataset_id=upload.dataset_id, upload_id=upload.pk)
+        stage.write(dataset_id=upload.dataset_id, upload_id=upload.pk, new_rows=counts.new)
     except ReferenceGone as gone:
         raise FileRefused(
             "A crime category or area this file uses was removed while it was importing. "
@@ -367,6 +368,7 @@ def upload_import(*, upload_id: int) -> Upload:
     progress = Progress(upload.pk)
     try:
         with transaction.atomic():
+            partitions.lock_for_rebuild(upload.dataset_id, upload.rows_total)
             lock_dataset(upload.dataset_id)
             # Under the lock, a second delivery of this task sees the first one's result.
             current = Upload.objects.get(pk=upload_id)
@@ -383,7 +385,7 @@ def upload_import(*, upload_id: int) -> Upload:
             if checked is not None:
                 counts = checked.counts(upload.dataset_id)
                 counts.total = checked.rows
-                _write(checked, upload)
+                _write(checked, upload, counts)
                 checked.drop()
             else:
                 with Stage() as stage:
@@ -395,7 +397,7 @@ def upload_import(*, upload_id: int) -> Upload:
                             "again."
                         )
                     counts = result.counts
-                    _write(stage, upload)
+                    _write(stage, upload, counts)
             # The records' priority bits were computed by the statements that wrote them.
             _save_counts(current, counts, 0)
             current.status = Upload.Status.IMPORTED

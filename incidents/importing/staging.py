@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db import connection
 
+from incidents import partitions
 from incidents.models import (
     CrimeCategory,
     IncidentRecord,
@@ -198,7 +199,11 @@ class Stage:
 
     def counts(self, dataset_id: int) -> Counts:
         """New, changed, unchanged and outside-area rows, against the dataset's records."""
-        analyze_records()
+        # Fresh planner statistics: right after a big import autovacuum has not caught up, and
+        # with statistics saying the records are few PostgreSQL would join the staged rows to
+        # them with a nested loop over a sequential scan (quadratic). ANALYZE samples a fixed
+        # number of rows, so it stays cheap.
+        partitions.analyze(dataset_id)
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT COUNT(*),"
@@ -220,7 +225,7 @@ class Stage:
         )
 
     # -- set-based writes ----------------------------------------------------
-    def write(self, *, dataset_id: int, upload_id: int) -> None:
+    def write(self, *, dataset_id: int, upload_id: int, new_rows: int | None = None) -> None:
         """Upsert the staged rows into the dataset's records; changed records keep a version.
 
         The records' priority bits are computed in the statements that write them: the staged rows
@@ -246,7 +251,7 @@ class Stage:
         staged = connection.ops.quote_name(RECORDS)  # the staged rows, named as records
         converted = ", ".join(f"{value(c)} AS {c}" for c in RECORD_COLUMNS)
 
-        analyze_records()
+        partitions.analyze(dataset_id)
         lock_references(dataset_id=dataset_id, upload_id=upload_id, stage=self.name)
         by_id = f"r.dataset_id = %s AND r.id = {staged}.existing_id"
         with connection.cursor() as cursor:
@@ -286,7 +291,17 @@ class Stage:
                 f"  WHERE s.existing_id IS NULL) AS {staged}"
             )
             params = [dataset_id, upload_id, *bits_params]
-            cursor.execute(f"INSERT INTO {RECORDS} ({', '.join(columns)}) {select}", params)
+            if new_rows is None:
+                cursor.execute(f"SELECT COUNT(*) FROM {self.name} WHERE existing_id IS NULL")
+                new_rows = int(cursor.fetchone()[0])
+            if new_rows and partitions.should_rebuild(dataset_id, new_rows):
+                # PostgreSQL, a dataset's first import or a bulk load: its partition is built
+                # afresh, indexed once after loading (about half the cost of inserting into it).
+                partitions.rebuild_with(
+                    dataset_id=dataset_id, columns=columns, select_sql=select, params=params
+                )
+            elif new_rows:
+                cursor.execute(f"INSERT INTO {RECORDS} ({', '.join(columns)}) {select}", params)
             # No version rows for the records this upload created: they are the records still
             # carrying its upload_id once withdrawal has restored the changed ones (withdrawal
             # is refused while a later upload of the dataset is imported).
@@ -299,7 +314,7 @@ class ReferenceGone(Exception):
 def lock_references(*, dataset_id: int, upload_id: int, stage: str = STAGE) -> None:
     """Guarantee, set-based, what the records' foreign-key constraints used to check per row.
 
-    The record, version and priority-flag tables have no database foreign keys (see
+    The record and version tables have no database foreign keys (see
     incidents/models.py: a deferred trigger per row and key cost more than the INSERT itself).
     Instead every referenced row is locked FOR KEY SHARE in this transaction, as those triggers
     would have done, so it cannot be deleted until the import commits, and every staged id must
@@ -314,34 +329,27 @@ def lock_references(*, dataset_id: int, upload_id: int, stage: str = STAGE) -> N
         )
         if cursor.fetchone() is None:
             raise ReferenceGone("upload")
-        for column, model in (("category_id", CrimeCategory), ("lsoa_id", Lsoa)):
-            table = model._meta.db_table
-            cursor.execute(
-                f"SELECT COUNT(DISTINCT {column}) FROM {stage} WHERE {column} IS NOT NULL"
-            )
-            wanted = int(cursor.fetchone()[0])
+        # One scan of the staged rows for both columns (a few thousand pairs at most).
+        cursor.execute(f"SELECT DISTINCT category_id, lsoa_id FROM {stage}")
+        pairs = cursor.fetchall()
+        for n, (column, model) in enumerate((("category_id", CrimeCategory), ("lsoa_id", Lsoa))):
+            wanted = sorted({int(pair[n]) for pair in pairs if pair[n] is not None})
             if not wanted:
                 continue
-            cursor.execute(
-                f"SELECT COUNT(*) FROM (SELECT t.id FROM {table} t WHERE t.id IN"
-                f" (SELECT DISTINCT {column} FROM {stage}){share}) found"
-            )
-            if int(cursor.fetchone()[0]) != wanted:
+            table = model._meta.db_table
+            if pg:
+                cursor.execute(
+                    f"SELECT COUNT(*) FROM (SELECT t.id FROM {table} t"
+                    f" WHERE t.id = ANY(%s){share}) found",
+                    [wanted],
+                )
+            else:
+                marks = ", ".join(["%s"] * len(wanted))
+                cursor.execute(f"SELECT COUNT(*) FROM {table} WHERE id IN ({marks})", wanted)
+            if int(cursor.fetchone()[0]) != len(wanted):
                 raise ReferenceGone(column)
         # The priority bits are computed from the rules as they are now: a rule change commits
         # its recompute only after this import (priority_recompute_all locks every dataset).
-
-
-def analyze_records() -> None:
-    """Refresh the planner's statistics of the records table (PostgreSQL).
-
-    Right after a big import autovacuum has not caught up yet: with statistics saying the table is
-    nearly empty, PostgreSQL would join the staged rows to it with a nested loop over a sequential
-    scan, which is quadratic. ANALYZE samples a fixed number of rows, so it stays cheap.
-    """
-    if is_postgres():
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {RECORDS}")
 
 
 def lock_dataset(dataset_id: int) -> None:

@@ -218,17 +218,20 @@ def test_columns_must_be_the_records_own(dataset):
 
 
 @postgres_only
-def test_should_rebuild_on_a_first_import_or_a_load_as_big_as_the_partition(dataset):
+def test_should_rebuild_on_a_first_import_or_a_load_twice_the_partition(dataset):
     RecordFactory(dataset=dataset)
     assert partitions.should_rebuild(dataset.pk, 1)  # no partition of its own yet
     rebuild(dataset.pk, 12_000)  # holds 12,001 rows
     assert not partitions.should_rebuild(dataset.pk, 9_999)
-    assert not partitions.should_rebuild(dataset.pk, 12_000)
-    assert partitions.should_rebuild(dataset.pk, 12_001)
+    assert not partitions.should_rebuild(dataset.pk, 12_001)
+    assert not partitions.should_rebuild(dataset.pk, 24_001)
+    assert partitions.should_rebuild(dataset.pk, 24_002)
     IncidentRecord.objects.filter(dataset=dataset, source_ref__startswith="NEW-1").delete()
-    assert IncidentRecord.objects.filter(dataset=dataset).count() < 10_000
+    held = IncidentRecord.objects.filter(dataset=dataset).count()
+    assert 5_000 < held < 10_000
     assert not partitions.should_rebuild(dataset.pk, 9_999)  # small loads always add rows
-    assert partitions.should_rebuild(dataset.pk, 10_000)
+    assert not partitions.should_rebuild(dataset.pk, 2 * held - 1)
+    assert partitions.should_rebuild(dataset.pk, 2 * held)
 
 
 @postgres_only
@@ -306,3 +309,28 @@ def test_the_migration_keeps_every_record_id_and_the_sequence_both_ways(dataset,
     # The partitions the migration made are rebuilt like any other.
     assert rebuild(other_dataset.pk, 2) == 2
     assert attached_indexes(partitions.partition_name(other_dataset.pk)) == 4
+
+
+def _rebuild_lock_held() -> bool:
+    return bool(
+        fetch(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'"
+            " AND pid = pg_backend_pid() AND classid = %s AND objid = 0)",
+            [partitions.REBUILD_LOCK],
+        )[0][0]
+    )
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)  # advisory locks end with the transaction, not a savepoint
+def test_imports_that_may_rebuild_take_the_rebuild_lock_and_small_ones_do_not(dataset):
+    with transaction.atomic():
+        partitions.lock_for_rebuild(dataset.pk, 5)  # no partition yet: its first import rebuilds
+        assert _rebuild_lock_held()
+    rebuild(dataset.pk, 3)
+    with transaction.atomic():
+        partitions.lock_for_rebuild(dataset.pk, partitions.REBUILD_MIN_ROWS - 1)
+        assert not _rebuild_lock_held()
+        partitions.lock_for_rebuild(dataset.pk, partitions.REBUILD_MIN_ROWS)
+        assert _rebuild_lock_held()
+    assert not _rebuild_lock_held()  # released with the transaction
