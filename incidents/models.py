@@ -506,7 +506,7 @@ class IncidentRecord(models.Model):
         on_delete=models.SET_NULL,
         related_name="records",
         help_text="The upload that last wrote it.",
-        db_index=False,  # Meta.indexes has (upload); the import writes only its own upload's id
+        db_index=False,  # only withdrawal looks records up by upload, within one dataset
         db_constraint=False,
     )
 
@@ -522,15 +522,14 @@ class IncidentRecord(models.Model):
         # aggregates (by category, area and priority) and the outcome measures' GROUP BYs from the
         # index alone (the id is included for COUNT("id")), and finds the page of records to show.
         # A list filtered by area or category over a whole dataset scans the dataset's index
-        # entries rather than the table. (upload) finds what an upload wrote, for withdrawal; it
-        # is cheap because an import appends rows under one new upload id.
+        # entries rather than the table. There is no (upload) index: only withdrawal, which is
+        # rare, looks records up by upload, and it reads the dataset's partition (PostgreSQL).
         indexes = [
             models.Index(
                 fields=["dataset", "occurred_on"],
                 include=["id", "category", "lsoa", "outside_area", "priority_bits"],
                 name="incidentrecord_dataset_month",
             ),
-            models.Index(fields=["upload"], name="incidentrecord_upload"),
         ]
 
     def __str__(self) -> str:

@@ -156,7 +156,7 @@ def rebuild_with(*, dataset_id: int, columns: list[str], select_sql: str, params
 
     ``select_sql`` yields exactly ``columns`` (which include ``dataset_id``), in order; each new
     row gets the next id of the records' identity. The records the dataset has keep their ids.
-    The new partition is loaded without indexes, indexed, analysed and only then swapped in, so
+    The new partition is loaded without indexes, indexed and only then swapped in, so
     the locks that block readers of the records table (taken by DROP of the old partition, or on
     the default partition by ATTACH) are held from the swap until the caller's commit only.
     Returns the number of rows inserted from ``select_sql``. Must run inside the import's
@@ -205,7 +205,9 @@ def rebuild_with(*, dataset_id: int, columns: list[str], select_sql: str, params
         indexes = _index_statements(cursor, new)
         for _suffix, sql in indexes:
             cursor.execute(sql)
-        cursor.execute(f"ANALYZE {new}")
+        # No ANALYZE here: building the indexes has set the row count the planner needs first,
+        # autovacuum analyses the new partition soon after the commit, and the next import
+        # analyses it before it compares rows (``analyze``).
         # The swap: from here to the caller's commit, other sessions wait on the records table
         # (its partition being dropped) or on the default partition (scanned by ATTACH).
         if existing:

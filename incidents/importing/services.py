@@ -13,6 +13,7 @@ import hashlib
 import io
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -223,8 +224,12 @@ def file_sha256(path: Path) -> str:
 
 
 def _file_unchanged(upload: Upload) -> bool:
+    """Whether the stored file still has the SHA-256 it was checked with.
+
+    Opens its own handle (never ``upload.file``'s), so it can run in a thread beside the import.
+    """
     digest = hashlib.sha256()
-    with upload.file.open("rb") as handle:
+    with upload.file.storage.open(upload.file.name, "rb") as handle:
         for chunk in iter(lambda: handle.read(1024 * 1024), b""):
             digest.update(chunk)
     return digest.hexdigest() == upload.sha256
@@ -366,6 +371,7 @@ def upload_import(*, upload_id: int) -> Upload:
     if upload.status != Upload.Status.IMPORTING:
         return upload
     progress = Progress(upload.pk)
+    hasher = ThreadPoolExecutor(max_workers=1)
     try:
         with transaction.atomic():
             partitions.lock_for_rebuild(upload.dataset_id, upload.rows_total)
@@ -376,18 +382,28 @@ def upload_import(*, upload_id: int) -> Upload:
                 return current
             if problem := _agreement_problem(upload.dataset):
                 raise FileRefused(problem)
-            if not _file_unchanged(upload):
-                raise FileRefused("The stored file changed after it was checked; upload it again.")
+            # The file's hash is checked in a thread (hashlib releases the GIL) while the database
+            # works on the kept rows; the import commits only once it has matched.
+            hashing = hasher.submit(_file_unchanged, upload)
+
+            def file_unchanged() -> None:
+                if not hashing.result():
+                    raise FileRefused(
+                        "The stored file changed after it was checked; upload it again."
+                    )
+
             # The rows the check converted and validated, when it kept them whole: the file is
-            # the one checked (its hash was verified above) and the references are locked and
-            # checked again by the write. Otherwise the file is read and checked again here.
+            # the one checked (its hash is verified before commit) and the references are locked
+            # and checked again by the write. Otherwise the file is read and checked again here.
             checked = Stage.reuse_checked(upload.pk, current.rows_total)
             if checked is not None:
-                counts = checked.counts(upload.dataset_id)
+                counts = checked.counts(upload.dataset_id, outside_area=current.rows_outside_area)
                 counts.total = checked.rows
                 _write(checked, upload, counts)
+                file_unchanged()
                 checked.drop()
             else:
+                file_unchanged()
                 with Stage() as stage:
                     result = _stage_file(upload, stage, progress.report)
                     if result.errors:
@@ -423,6 +439,7 @@ def upload_import(*, upload_id: int) -> Upload:
         _refuse(upload, UNEXPECTED, status=Upload.Status.FAILED)
         raise
     finally:
+        hasher.shutdown(cancel_futures=True)
         progress.close()
 
 
@@ -533,9 +550,9 @@ def upload_withdraw(*, upload: Upload, user: Any) -> Upload:
     # The records the upload created are those still carrying its id now that the changed ones
     # are restored (no later import exists: withdraw_problem). Uploads imported before
     # 2026-11-22 also listed them as versions with created=True; both are honoured.
-    # Two deletes rather than one OR: each can use its index instead of reading the dataset.
+    # Both read only the dataset's records (its partition on PostgreSQL).
     legacy = RecordVersion.objects.filter(upload=upload, created=True).values("record_id")
-    IncidentRecord.objects.filter(upload_id=upload.pk).delete()
+    IncidentRecord.objects.filter(dataset_id=upload.dataset_id, upload_id=upload.pk).delete()
     IncidentRecord.objects.filter(dataset_id=upload.dataset_id, pk__in=legacy).delete()
     if restored_ids:
         _recompute_priorities(IncidentRecord.objects.filter(pk__in=restored_ids))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,11 +137,14 @@ class Stage:
             cursor.execute("SELECT to_regclass(%s)", [name])
             if cursor.fetchone()[0] is None:
                 return None
-            # A crash empties an unlogged table: only a complete one is used.
-            cursor.execute(f"SELECT COUNT(*) FROM {name}")
-            if int(cursor.fetchone()[0]) != rows:
+            # A crash empties an unlogged table (it is otherwise complete: the check filled it
+            # in the transaction that created it), so an empty one is not used.
+            cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {name})")
+            if not cursor.fetchone()[0] and rows:
                 return None
-            cursor.execute(f"LOCK TABLE {name} IN ACCESS EXCLUSIVE MODE")
+            # SHARE: no other session may change or drop it (the daily clean-up waits), but
+            # another connection may read it (ReferenceScan).
+            cursor.execute(f"LOCK TABLE {name} IN SHARE MODE")
         stage = cls(name=name, keep=True)
         stage.rows = rows
         return stage
@@ -197,8 +201,26 @@ class Stage:
             )
             return [(int(r), str(ref), int(first)) for r, ref, first in cursor.fetchall()]
 
-    def counts(self, dataset_id: int) -> Counts:
-        """New, changed, unchanged and outside-area rows, against the dataset's records."""
+    def counts(self, dataset_id: int, *, outside_area: int | None = None) -> Counts:
+        """New, changed, unchanged and outside-area rows, against the dataset's records.
+
+        ``outside_area``: the count the check made of these very rows (kept checked rows), so a
+        dataset's first import need not read them again.
+        """
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {RECORDS} WHERE dataset_id = %s LIMIT 1", [dataset_id])
+            if cursor.fetchone() is None:
+                # The dataset has no records yet (its first import): every row is new.
+                if outside_area is not None:
+                    return Counts(total=self.rows, new=self.rows, outside_area=outside_area)
+                cursor.execute(
+                    f"SELECT COUNT(*), COUNT(*) FILTER (WHERE outside_area) FROM {self.name}"
+                    if is_postgres()
+                    else f"SELECT COUNT(*), SUM(CASE WHEN outside_area THEN 1 ELSE 0 END)"
+                    f" FROM {self.name}"
+                )
+                total, outside = cursor.fetchone()
+                return Counts(total=int(total), new=int(total), outside_area=int(outside or 0))
         # Fresh planner statistics: right after a big import autovacuum has not caught up, and
         # with statistics saying the records are few PostgreSQL would join the staged rows to
         # them with a nested loop over a sequential scan (quadratic). ANALYZE samples a fixed
@@ -252,7 +274,10 @@ class Stage:
         converted = ", ".join(f"{value(c)} AS {c}" for c in RECORD_COLUMNS)
 
         partitions.analyze(dataset_id)
-        lock_references(dataset_id=dataset_id, upload_id=upload_id, stage=self.name)
+        # The kept checked rows are committed, so a second connection lists the categories and
+        # areas they use while this one writes (the two cores work at once); a temporary stage
+        # is listed by this connection when the writes are done.
+        scan = ReferenceScan(self.name) if self.keep else None
         by_id = f"r.dataset_id = %s AND r.id = {staged}.existing_id"
         with connection.cursor() as cursor:
             # 0. Which staged rows already have a record, read once before anything is written:
@@ -305,13 +330,58 @@ class Stage:
             # No version rows for the records this upload created: they are the records still
             # carrying its upload_id once withdrawal has restored the changed ones (withdrawal
             # is refused while a later upload of the dataset is imported).
+        # Every category and area the rows use must exist and stay until the commit.
+        lock_references(
+            dataset_id=dataset_id,
+            upload_id=upload_id,
+            stage=self.name,
+            pairs=scan.result() if scan is not None else None,
+        )
 
 
 class ReferenceGone(Exception):
     """A category or area the staged rows refer to was deleted while the file was importing."""
 
 
-def lock_references(*, dataset_id: int, upload_id: int, stage: str = STAGE) -> None:
+class ReferenceScan:
+    """``SELECT DISTINCT category_id, lsoa_id`` of a committed table, on its own connection.
+
+    Runs in a thread (psycopg2 releases the GIL while it waits for the server) so the server
+    scans on one core while the import's connection writes on the other. Any failure here only
+    means the import lists them itself.
+    """
+
+    def __init__(self, table: str) -> None:
+        self._pairs: list[tuple[Any, Any]] | None = None
+        self._thread = threading.Thread(target=self._run, args=(table,), daemon=True)
+        self._thread.start()
+
+    def _run(self, table: str) -> None:
+        try:
+            import psycopg2
+
+            conn = psycopg2.connect(**connection.get_connection_params())
+            try:
+                with conn.cursor() as cursor:
+                    cursor.execute(f"SELECT DISTINCT category_id, lsoa_id FROM {table}")
+                    self._pairs = cursor.fetchall()
+            finally:
+                conn.close()
+        except Exception:  # the import falls back to its own connection
+            self._pairs = None
+
+    def result(self) -> list[tuple[Any, Any]] | None:
+        self._thread.join()
+        return self._pairs
+
+
+def lock_references(
+    *,
+    dataset_id: int,
+    upload_id: int,
+    stage: str = STAGE,
+    pairs: list[tuple[Any, Any]] | None = None,
+) -> None:
     """Guarantee, set-based, what the records' foreign-key constraints used to check per row.
 
     The record and version tables have no database foreign keys (see
@@ -329,9 +399,10 @@ def lock_references(*, dataset_id: int, upload_id: int, stage: str = STAGE) -> N
         )
         if cursor.fetchone() is None:
             raise ReferenceGone("upload")
-        # One scan of the staged rows for both columns (a few thousand pairs at most).
-        cursor.execute(f"SELECT DISTINCT category_id, lsoa_id FROM {stage}")
-        pairs = cursor.fetchall()
+        if pairs is None:
+            # One scan of the staged rows for both columns (a few thousand pairs at most).
+            cursor.execute(f"SELECT DISTINCT category_id, lsoa_id FROM {stage}")
+            pairs = cursor.fetchall()
         for n, (column, model) in enumerate((("category_id", CrimeCategory), ("lsoa_id", Lsoa))):
             wanted = sorted({int(pair[n]) for pair in pairs if pair[n] is not None})
             if not wanted:

@@ -122,3 +122,36 @@ def test_the_clean_runs_daily_in_the_worker(template_dataset, tmp_path):
     refused = checked_upload(template_dataset, tmp_path, template_row("R1"))
     Upload.objects.filter(pk=refused.pk).update(status=Upload.Status.FAILED)
     assert checked_tables_clean_task.delay().get() == 1
+
+
+# Committed for real: the second connection sees only committed tables, as in production.
+@pytest.mark.django_db(transaction=True)
+def test_the_references_are_listed_beside_the_writes_or_by_the_import_itself(
+    template_dataset, tmp_path
+):
+    """A second connection lists the kept rows' categories and areas; if it cannot, the import
+    lists them itself, and either way a record's area must exist."""
+    from incidents.importing import staging
+
+    listed = []
+    original = staging.ReferenceScan._run
+
+    def run(scan, table):
+        original(scan, table)
+        listed.append(scan._pairs)
+
+    upload = checked_upload(template_dataset, tmp_path, template_row("R1"))
+    with mock.patch.object(staging.ReferenceScan, "_run", run):
+        upload = services.upload_import(upload_id=upload.pk)
+    assert upload.status == Upload.Status.IMPORTED, upload.problem
+    record = IncidentRecord.objects.get(source_ref="R1")
+    assert listed == [[(record.category_id, record.lsoa_id)]]
+
+    def fail(scan, table):
+        scan._pairs = None  # e.g. no second connection to be had
+
+    upload = checked_upload(template_dataset, tmp_path, template_row("R2"))
+    with mock.patch.object(staging.ReferenceScan, "_run", fail):
+        upload = services.upload_import(upload_id=upload.pk)
+    assert upload.status == Upload.Status.IMPORTED, upload.problem
+    assert IncidentRecord.objects.filter(source_ref="R2").exists()

@@ -405,8 +405,8 @@ def test_import_refuses_when_an_area_it_uses_is_deleted_meanwhile(
 
     original = Stage.counts
 
-    def count_then_delete_area(stage, dataset_id):
-        counts = original(stage, dataset_id)  # the import has staged (or reused) the rows…
+    def count_then_delete_area(stage, dataset_id, **kwargs):
+        counts = original(stage, dataset_id, **kwargs)  # the import has staged (or reused) rows…
         Lsoa.objects.filter(code=IN_AREA_2).delete()  # …when someone deletes an area they use
         return counts
 
@@ -482,3 +482,20 @@ def test_import_flags_created_records_and_reflags_changed_ones(
     assert slugs("F1") == {"personal-robbery", "knife-crime"}
     assert slugs("F2") == {"personal-robbery"}
     assert slugs("F3") == {"personal-robbery", "knife-crime"}
+
+
+def test_import_refuses_a_stored_file_changed_after_the_check(police_dataset, tmp_path):
+    """The import checks the file's SHA-256 (beside the database work) before it commits."""
+    path = write(tmp_path, "p.csv", police_csv(police_row("h1"), police_row("h2")))
+    with open(path, "rb") as handle:
+        upload = services.upload_receive(
+            dataset=police_dataset, user=None, file=handle, filename="p.csv", queue_check=False
+        )
+    upload = services.upload_check(upload_id=upload.pk)
+    upload = services.upload_confirm(upload=upload, user=None, queue_import=False)
+    with upload.file.storage.open(upload.file.name, "ab") as handle:
+        handle.write(b"\n")
+    upload = services.upload_import(upload_id=upload.pk)
+    assert upload.status == Upload.Status.FAILED
+    assert "changed after it was checked" in upload.problem
+    assert not IncidentRecord.objects.exists()
