@@ -2,12 +2,14 @@
 
 Generates N rows in the portal template (default 1,000,000), then prints, from one run:
 
-- import rows/s (the confirmed import in the worker: read, normalise, COPY to staging, set-based
-  checks and upsert, versions, priorities) and end-to-end rows/s (receive + check + import);
+- import rows/s (the confirmed import in the worker, into a dataset with no records: it writes
+  the rows the check converted and validated, with their versions, priority bits and the
+  dataset's partition) and end-to-end rows/s (receive + check + import);
 - the ratio to a raw ``COPY`` of the same file into a bare table of text columns;
 - the ratio to django-import-export with default settings on a 20,000-row subset;
 - peak RSS of a process importing 100k rows and of one importing 1M rows (each measured in its own
-  subprocess from /proc/self/status VmHWM).
+  subprocess from /proc/self/status VmHWM);
+- for information, a later upload of N/10 new rows into the same dataset (the incremental path).
 
 Usage: ``.venv/bin/python bench/bench_incidents_import.py [--rows N] [--database-url URL]``.
 The database (default ``nsvpp_bench`` on 127.0.0.1:5432, user postgres) is created if missing and
@@ -78,7 +80,7 @@ def lsoa_codes() -> list[str]:
     return [f"E01{90_000 + i:06d}" for i in range(LSOA_COUNT)]
 
 
-def generate(path: Path, rows: int) -> None:
+def generate(path: Path, rows: int, prefix: str = "BENCH") -> None:
     """Portal-template rows: realistic spread of dates, categories, places and flags."""
     from incidents.importing.spec import TEMPLATE_FIELD_NAMES
 
@@ -105,7 +107,7 @@ def generate(path: Path, rows: int) -> None:
             year = 2019 + (i % 5)
             writer.writerow(
                 [
-                    f"BENCH-{i:08d}",
+                    f"{prefix}-{i:08d}",
                     f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
                     f"{rng.randint(0, 23):02d}:{rng.choice(('00', '15', '30', '45'))}",
                     rng.choice(categories),
@@ -195,12 +197,16 @@ def empty_records() -> None:
 # ---------------------------------------------------------------------------
 # Measurements
 # ---------------------------------------------------------------------------
-def child_import(path: Path) -> dict[str, float]:
-    """Receive, check and import one file (as the browser flow does); runs in a subprocess."""
+def child_import(path: Path, append: bool = False) -> dict[str, float]:
+    """Receive, check and import one file (as the browser flow does); runs in a subprocess.
+
+    Into an emptied dataset, or with ``append`` into the records already there.
+    """
     from incidents.importing import services
     from incidents.models import Dataset, IncidentRecord, Upload
 
-    empty_records()
+    if not append:
+        empty_records()
     dataset = Dataset.objects.get(slug="bench-template")
     start = time.perf_counter()
     with open(path, "rb") as handle:
@@ -297,9 +303,13 @@ def import_export_rows_per_second(path: Path, limit: int) -> float:
     return limit / elapsed
 
 
-def _run_child(path: Path, args: argparse.Namespace, media: str) -> dict[str, float]:
+def _run_child(
+    path: Path, args: argparse.Namespace, media: str, append: bool = False
+) -> dict[str, float]:
+    extra = ["--append"] if append else []
     output = subprocess.run(  # noqa: S603 - our own script
-        [sys.executable, __file__, "--child", str(path), "--database-url", args.database_url],
+        [sys.executable, __file__, "--child", str(path), "--database-url", args.database_url]
+        + extra,
         check=True,
         capture_output=True,
         text=True,
@@ -313,11 +323,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--append", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     media = tempfile.mkdtemp(prefix="nsvpp-bench-media-")
     if args.child:
         _setup_django(args.database_url, media)
-        print(json.dumps(child_import(args.child)))
+        print(json.dumps(child_import(args.child, append=args.append)))
         return
 
     _ensure_database(args.database_url)
@@ -326,9 +337,12 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="nsvpp-bench-"))
     big = work / "bench-template.csv"
     small = work / "bench-template-100k.csv"
+    more = work / "bench-template-more.csv"
     started = time.perf_counter()
     generate(big, args.rows)
     head(big, small, min(SMALL_ROWS, args.rows))
+    more_rows = max(1, args.rows // 10)
+    generate(more, more_rows, prefix="MORE")
     print(f"Generated {args.rows:,} rows ({big.stat().st_size / 1e6:,.0f} MB) in "
           f"{time.perf_counter() - started:,.1f} s")  # fmt: skip
 
@@ -339,6 +353,9 @@ def main() -> None:
     small_run = _run_child(small, args, media)
     big_run = _run_child(big, args, media)
     assert big_run["rows"] == args.rows, big_run
+    # A later, smaller upload to the same dataset: new records added to its partition.
+    more_run = _run_child(more, args, media, append=True)
+    assert more_run["rows"] == args.rows + more_rows, more_run
 
     import_rate = args.rows / big_run["import_s"]
     e2e_rate = args.rows / big_run["total_s"]
@@ -360,6 +377,13 @@ def main() -> None:
         f"import {big_run['import_s']:,.1f} s)"
     )
 
+    more_rate = more_rows / more_run["import_s"]
+    print(
+        f"Later upload, {more_rows:,} new rows into the {args.rows:,}-row dataset: "
+        f"{more_rate:,.0f} rows/s (import {more_run['import_s']:,.1f} s, "
+        f"{more_rate / copy_rate:.0%} of raw COPY; check {more_run['check_s']:,.1f} s)"
+    )
+
     def verdict(ok: bool) -> str:
         return "met" if ok else "NOT met"
 
@@ -377,7 +401,7 @@ def main() -> None:
         f"{big_run['peak_rss_kb'] / 1024:,.0f} MB at {args.rows:,} rows: {rss_ratio:.2f}× "
         f"(target ≤ {TARGET_RSS_RATIO}×: {verdict(rss_ratio <= TARGET_RSS_RATIO)})"
     )
-    for path in (big, small):
+    for path in (big, small, more):
         path.unlink(missing_ok=True)
 
 

@@ -354,7 +354,7 @@ def _recompute_priorities(records: QuerySet[IncidentRecord]) -> None:
 
 def _write(stage: Stage, upload: Upload, counts: Counts) -> None:
     try:
-        stage.write(dataset_id=upload.dataset_id, upload_id=upload.pk, new_rows=counts.new)
+        stage.write(dataset_id=upload.dataset_id, upload_id=upload.pk, counts=counts)
     except ReferenceGone as gone:
         raise FileRefused(
             "A crime category or area this file uses was removed while it was importing. "
@@ -397,7 +397,9 @@ def upload_import(*, upload_id: int) -> Upload:
             # and checked again by the write. Otherwise the file is read and checked again here.
             checked = Stage.reuse_checked(upload.pk, current.rows_total)
             if checked is not None:
-                counts = checked.counts(upload.dataset_id, outside_area=current.rows_outside_area)
+                counts = checked.counts(
+                    upload.dataset_id, outside_area=current.rows_outside_area, mark=True
+                )
                 counts.total = checked.rows
                 _write(checked, upload, counts)
                 file_unchanged()

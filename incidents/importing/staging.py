@@ -98,6 +98,8 @@ class Stage:
         self.keep = keep and is_postgres()
         self.pending: list[tuple[Any, ...]] = []
         self.rows = 0
+        # existing_id / existing_hash filled in this transaction (see ``counts(mark=True)``).
+        self.marked = False
 
     def __enter__(self) -> Stage:
         with connection.cursor() as cursor:
@@ -201,16 +203,21 @@ class Stage:
             )
             return [(int(r), str(ref), int(first)) for r, ref, first in cursor.fetchall()]
 
-    def counts(self, dataset_id: int, *, outside_area: int | None = None) -> Counts:
+    def counts(
+        self, dataset_id: int, *, outside_area: int | None = None, mark: bool = False
+    ) -> Counts:
         """New, changed, unchanged and outside-area rows, against the dataset's records.
 
         ``outside_area``: the count the check made of these very rows (kept checked rows), so a
-        dataset's first import need not read them again.
+        dataset's first import need not read them again. ``mark=True`` (the import, under the
+        dataset's lock) first notes each staged row's record, which ``write`` then uses: the
+        records are joined once, not twice.
         """
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT 1 FROM {RECORDS} WHERE dataset_id = %s LIMIT 1", [dataset_id])
             if cursor.fetchone() is None:
                 # The dataset has no records yet (its first import): every row is new.
+                self.marked = mark
                 if outside_area is not None:
                     return Counts(total=self.rows, new=self.rows, outside_area=outside_area)
                 cursor.execute(
@@ -221,21 +228,30 @@ class Stage:
                 )
                 total, outside = cursor.fetchone()
                 return Counts(total=int(total), new=int(total), outside_area=int(outside or 0))
-        # Fresh planner statistics: right after a big import autovacuum has not caught up, and
-        # with statistics saying the records are few PostgreSQL would join the staged rows to
-        # them with a nested loop over a sequential scan (quadratic). ANALYZE samples a fixed
-        # number of rows, so it stays cheap.
+        # Statistics where there are none yet: with none, PostgreSQL could join the staged rows
+        # to the records with a nested loop over a sequential scan (quadratic).
         partitions.analyze(dataset_id)
         with connection.cursor() as cursor:
+            if mark:
+                # Each row's record is noted once; the counts then read only the staged rows.
+                self._mark_existing(cursor, dataset_id)
+                found, found_hash = "s.existing_id", "s.existing_hash"
+                source, params = f"{self.name} s", []
+            else:
+                found, found_hash = "r.id", "r.row_hash"
+                source = (
+                    f"{self.name} s LEFT JOIN {RECORDS} r"
+                    " ON r.dataset_id = %s AND r.source_ref = s.source_ref"
+                )
+                params = [dataset_id]
             cursor.execute(
-                "SELECT COUNT(*),"
-                " SUM(CASE WHEN r.id IS NULL THEN 1 ELSE 0 END),"
-                " SUM(CASE WHEN r.id IS NOT NULL AND r.row_hash <> s.row_hash THEN 1 ELSE 0 END),"
-                " SUM(CASE WHEN r.id IS NOT NULL AND r.row_hash = s.row_hash THEN 1 ELSE 0 END),"
-                " SUM(CASE WHEN s.outside_area THEN 1 ELSE 0 END)"
-                f" FROM {self.name} s LEFT JOIN {RECORDS} r"
-                " ON r.dataset_id = %s AND r.source_ref = s.source_ref",
-                [dataset_id],
+                f"SELECT COUNT(*), SUM(CASE WHEN {found} IS NULL THEN 1 ELSE 0 END),"
+                f" SUM(CASE WHEN {found} IS NOT NULL AND {found_hash} <> s.row_hash"
+                " THEN 1 ELSE 0 END),"
+                f" SUM(CASE WHEN {found} IS NOT NULL AND {found_hash} = s.row_hash"
+                " THEN 1 ELSE 0 END),"
+                f" SUM(CASE WHEN s.outside_area THEN 1 ELSE 0 END) FROM {source}",
+                params,
             )
             total, new, changed, unchanged, outside = cursor.fetchone()
         return Counts(
@@ -246,8 +262,17 @@ class Stage:
             outside_area=int(outside or 0),
         )
 
+    def _mark_existing(self, cursor: Any, dataset_id: int) -> None:
+        """Note on each staged row the id and hash of the record it would update, if any."""
+        cursor.execute(
+            f"UPDATE {self.name} AS s SET existing_id = r.id, existing_hash = r.row_hash"
+            f" FROM {RECORDS} r WHERE r.dataset_id = %s AND r.source_ref = s.source_ref",
+            [dataset_id],
+        )
+        self.marked = True
+
     # -- set-based writes ----------------------------------------------------
-    def write(self, *, dataset_id: int, upload_id: int, new_rows: int | None = None) -> None:
+    def write(self, *, dataset_id: int, upload_id: int, counts: Counts | None = None) -> None:
         """Upsert the staged rows into the dataset's records; changed records keep a version.
 
         The records' priority bits are computed in the statements that write them: the staged rows
@@ -260,7 +285,6 @@ class Stage:
         previous_cols = [c for c in RECORD_COLUMNS] + ["upload_id", "priority_bits"]
         json_fn = "jsonb_build_object" if pg else "json_object"
         previous = f"{json_fn}(" + ", ".join(f"'{c}', r.{c}" for c in previous_cols) + ")"
-        join = "r.dataset_id = %s AND r.source_ref = s.source_ref"
 
         def value(column: str) -> str:
             if column == "occurred_at" and pg:
@@ -273,7 +297,7 @@ class Stage:
         staged = connection.ops.quote_name(RECORDS)  # the staged rows, named as records
         converted = ", ".join(f"{value(c)} AS {c}" for c in RECORD_COLUMNS)
 
-        partitions.analyze(dataset_id)
+        # (The caller has just counted the rows with ``counts``, which refreshed the statistics.)
         # The kept checked rows are committed, so a second connection lists the categories and
         # areas they use while this one writes (the two cores work at once); a temporary stage
         # is listed by this connection when the writes are done.
@@ -282,30 +306,32 @@ class Stage:
         with connection.cursor() as cursor:
             # 0. Which staged rows already have a record, read once before anything is written:
             #    no later statement joins the records table to itself while writing it.
-            cursor.execute(
-                f"UPDATE {self.name} AS s SET existing_id = r.id, existing_hash = r.row_hash"
-                f" FROM {RECORDS} r WHERE {join}",
-                [dataset_id],
-            )
+            if not self.marked:
+                self._mark_existing(cursor, dataset_id)
             # 1. What each changed record looked like before, so the upload can be withdrawn.
-            cursor.execute(
-                f"INSERT INTO {VERSIONS} (upload_id, record_id, created, previous)"
-                f" SELECT %s, r.id, %s, {previous}"
-                f" FROM {self.name} s JOIN {RECORDS} r"
-                " ON r.dataset_id = %s AND r.id = s.existing_id"
-                " WHERE s.existing_hash <> s.row_hash",
-                [upload_id, False, dataset_id],
-            )
-            # 2. Changed records, updated in place (before the new ones are added, so a rebuilt
-            #    partition copies them as they now are).
-            assignments = ", ".join(f"{c} = {staged}.{c}" for c in RECORD_COLUMNS)
-            cursor.execute(
-                f"UPDATE {RECORDS} AS r SET {assignments}, upload_id = %s, priority_bits = {bits}"
-                f" FROM (SELECT s.existing_id, {converted} FROM {self.name} s"
-                f"  WHERE s.existing_hash <> s.row_hash) AS {staged}"
-                f" WHERE {by_id}",
-                [upload_id, *bits_params, dataset_id],
-            )
+            #    (Statements 1 and 2 are skipped when the counts, taken under the dataset's
+            #    lock with the marks, say no record changes.)
+            changed = counts is None or counts.changed > 0
+            if changed:
+                cursor.execute(
+                    f"INSERT INTO {VERSIONS} (upload_id, record_id, created, previous)"
+                    f" SELECT %s, r.id, %s, {previous}"
+                    f" FROM {self.name} s JOIN {RECORDS} r"
+                    " ON r.dataset_id = %s AND r.id = s.existing_id"
+                    " WHERE s.existing_hash <> s.row_hash",
+                    [upload_id, False, dataset_id],
+                )
+                # 2. Changed records, updated in place (before the new ones are added, so a
+                #    rebuilt partition copies them as they now are).
+                assignments = ", ".join(f"{c} = {staged}.{c}" for c in RECORD_COLUMNS)
+                cursor.execute(
+                    f"UPDATE {RECORDS} AS r SET {assignments}, upload_id = %s,"
+                    f" priority_bits = {bits}"
+                    f" FROM (SELECT s.existing_id, {converted} FROM {self.name} s"
+                    f"  WHERE s.existing_hash <> s.row_hash) AS {staged}"
+                    f" WHERE {by_id}",
+                    [upload_id, *bits_params, dataset_id],
+                )
             # 3. New records.
             columns = ["dataset_id", "source_ref", *RECORD_COLUMNS, "upload_id", "priority_bits"]
             select = (
@@ -316,7 +342,9 @@ class Stage:
                 f"  WHERE s.existing_id IS NULL) AS {staged}"
             )
             params = [dataset_id, upload_id, *bits_params]
-            if new_rows is None:
+            if counts is not None:
+                new_rows = counts.new
+            else:
                 cursor.execute(f"SELECT COUNT(*) FROM {self.name} WHERE existing_id IS NULL")
                 new_rows = int(cursor.fetchone()[0])
             if new_rows and partitions.should_rebuild(dataset_id, new_rows):
