@@ -32,6 +32,8 @@ REBUILD_MIN_ROWS = 10_000
 # Sorting a million index entries in memory rather than in temporary files.
 INDEX_BUILD_MEMORY = "256MB"
 _MAX_NAME = 63  # PostgreSQL's identifier length
+# How long the swap waits for queries already reading the records (PostgreSQL interval).
+SWAP_LOCK_TIMEOUT = "30s"
 # The advisory lock key of partition rebuilds (7301 is the per-dataset import lock's).
 REBUILD_LOCK = 7_302
 
@@ -214,7 +216,11 @@ def rebuild_with(*, dataset_id: int, columns: list[str], select_sql: str, params
         # autovacuum analyses the new partition soon after the commit, and the next import
         # analyses it before it compares rows (``analyze``).
         # The swap: from here to the caller's commit, other sessions wait on the records table
-        # (its partition being dropped) or on the default partition (scanned by ATTACH).
+        # (its partition being dropped) or on the default partition (scanned by ATTACH). Its
+        # locks must first wait for queries already reading those tables, and every new reader
+        # queues behind them: a long report would stall the records table for everyone. So the
+        # wait is bounded; past it the import fails as a transient error and the worker retries.
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [SWAP_LOCK_TIMEOUT])
         if existing:
             cursor.execute(f"DROP TABLE {final}")
         cursor.execute(f"ALTER TABLE {RECORDS} ATTACH PARTITION {new} FOR VALUES IN ({dataset_id})")

@@ -341,3 +341,26 @@ def test_imports_that_may_rebuild_take_the_rebuild_lock_and_small_ones_do_not(da
         partitions.lock_for_rebuild(dataset.pk, partitions.REBUILD_MIN_ROWS)
         assert _rebuild_lock_held()
     assert not _rebuild_lock_held()  # released with the transaction
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)  # a second connection must see the partition
+def test_a_swap_that_waits_too_long_for_readers_fails_and_changes_nothing(dataset, monkeypatch):
+    import psycopg2
+    from django.db import OperationalError
+
+    rebuild(dataset.pk, 3)
+    reader = psycopg2.connect(**connection.get_connection_params())
+    try:
+        with reader.cursor() as cursor:  # a long report, still reading the records
+            cursor.execute(f"SELECT count(*) FROM {RECORDS} WHERE dataset_id = %s", [dataset.pk])
+        monkeypatch.setattr(partitions, "SWAP_LOCK_TIMEOUT", "200ms")
+        with pytest.raises(OperationalError), transaction.atomic():
+            rebuild(dataset.pk, 5, prefix="MORE-")
+    finally:
+        reader.rollback()
+        reader.close()
+    assert IncidentRecord.objects.filter(dataset=dataset).count() == 3
+    assert not exists(f"{partitions.partition_name(dataset.pk)}_new")
+    with transaction.atomic():  # once the report is done
+        assert rebuild(dataset.pk, 5, prefix="MORE-") == 5
