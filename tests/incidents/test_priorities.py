@@ -467,3 +467,24 @@ def test_recompute_queries_do_not_grow_with_records_or_priorities(extra_prioriti
     updates = [sql for sql in many if sql.startswith("UPDATE")]
     assert len(updates) == 1
     assert stored_flags() == expected_flags(IncidentRecord.objects.filter(dataset=dataset))
+
+
+def test_a_new_priority_takes_a_free_bit_that_no_record_still_carries(dataset):
+    first = PriorityCrimeType.objects.create(slug="first", name="First")
+    second = PriorityCrimeType.objects.create(slug="second", name="Second")
+    assert {first.bit, second.bit} == {0, 1}
+    record = RecordFactory(dataset=dataset)
+    flag(record, first, second)
+    bit = first.bit
+    first.delete()  # its bit stays on the record until the bit is given again
+    replacement = PriorityCrimeType.objects.create(slug="third", name="Third")
+    assert replacement.bit == bit
+    assert flags(record) == {"second"}  # the record does not count towards the newcomer
+
+
+def test_there_are_at_most_63_priorities(db):
+    PriorityCrimeType.objects.bulk_create(
+        PriorityCrimeType(slug=f"p{n}", name=f"P{n}", bit=n) for n in range(63)
+    )
+    with pytest.raises(ValueError, match="at most 63"):
+        PriorityCrimeType.objects.create(slug="one-more", name="One more")
