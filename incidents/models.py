@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Lookup
 
@@ -54,6 +55,14 @@ class PriorityCrimeType(models.Model):
                 priority_bits=models.F("priority_bits").bitand(~self.mask)
             )
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def clean(self) -> None:
+        # The admin's form says so before save() would refuse.
+        if self.bit is None and PriorityCrimeType.objects.count() >= PRIORITY_BITS:
+            raise ValidationError(
+                f"A partnership can have at most {PRIORITY_BITS} priorities. Delete or reuse one "
+                "that is no longer needed."
+            )
 
     @property
     def mask(self) -> int:

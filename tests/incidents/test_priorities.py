@@ -7,6 +7,7 @@ import random
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -486,5 +487,7 @@ def test_there_are_at_most_63_priorities(db):
     PriorityCrimeType.objects.bulk_create(
         PriorityCrimeType(slug=f"p{n}", name=f"P{n}", bit=n) for n in range(63)
     )
+    with pytest.raises(ValidationError, match="at most 63"):
+        PriorityCrimeType(slug="one-more", name="One more").full_clean()  # the admin's form
     with pytest.raises(ValueError, match="at most 63"):
         PriorityCrimeType.objects.create(slug="one-more", name="One more")
