@@ -355,8 +355,11 @@ def test_a_swap_that_waits_too_long_for_readers_fails_and_changes_nothing(datase
         with reader.cursor() as cursor:  # a long report, still reading the records
             cursor.execute(f"SELECT count(*) FROM {RECORDS} WHERE dataset_id = %s", [dataset.pk])
         monkeypatch.setattr(partitions, "SWAP_LOCK_TIMEOUT", "200ms")
-        with pytest.raises(OperationalError), transaction.atomic():
+        with pytest.raises(OperationalError) as refused, transaction.atomic():
+            # A guard so that, were the swap's wait unbounded, the test fails instead of hanging.
+            fetch("SELECT set_config('statement_timeout', '10s', true)")
             rebuild(dataset.pk, 5, prefix="MORE-")
+        assert refused.value.__cause__.pgcode == "55P03"  # lock_not_available, not the guard
     finally:
         reader.rollback()
         reader.close()
