@@ -153,8 +153,11 @@ def priorities_recompute(
         new_bits = CombinedExpression(
             kept, "+", bits_expression(priorities), output_field=BigIntegerField()
         )
-    targets = IncidentRecord.objects.filter(pk__in=records.order_by().values("pk"))
-    if not (records.query.is_sliced or records.query.distinct or records.query.combinator):
+    query = records.query
+    if query.is_sliced or query.distinct or query.combinator:
+        # UPDATE cannot take these as they are: through the records' ids.
+        targets = IncidentRecord.objects.filter(pk__in=records.order_by().values("pk"))
+    else:
         targets = records.order_by()
     # Only the records whose bits change are written.
     return targets.exclude(priority_bits=new_bits).update(priority_bits=new_bits)

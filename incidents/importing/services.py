@@ -22,12 +22,12 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.services import audit_record
 from incidents import partitions
 from incidents.models import Dataset, IncidentRecord, RecordVersion, Upload
+from incidents.priorities import priorities_recompute
 
 from . import fast
 from .normalise import ErrorLog, Lookups, Normaliser, RowError, RowInvalid
@@ -346,12 +346,6 @@ def upload_confirm(*, upload: Upload, user: Any, queue_import: bool = True) -> U
     return upload
 
 
-def _recompute_priorities(records: QuerySet[IncidentRecord]) -> None:
-    from incidents.priorities import priorities_recompute
-
-    priorities_recompute(records=records)
-
-
 def _write(stage: Stage, upload: Upload, counts: Counts) -> None:
     try:
         stage.write(dataset_id=upload.dataset_id, upload_id=upload.pk, counts=counts)
@@ -557,7 +551,10 @@ def upload_withdraw(*, upload: Upload, user: Any) -> Upload:
     IncidentRecord.objects.filter(dataset_id=upload.dataset_id, upload_id=upload.pk).delete()
     IncidentRecord.objects.filter(dataset_id=upload.dataset_id, pk__in=legacy).delete()
     if restored_ids:
-        _recompute_priorities(IncidentRecord.objects.filter(pk__in=restored_ids))
+        # Their bits are recomputed: the rules may have changed since they were written.
+        priorities_recompute(
+            records=IncidentRecord.objects.filter(dataset_id=upload.dataset_id, pk__in=restored_ids)
+        )
     upload.status = Upload.Status.WITHDRAWN
     upload.withdrawn_at = timezone.now()
     upload.withdrawn_by = user if getattr(user, "is_authenticated", False) else None

@@ -100,7 +100,10 @@ def other_dataset():
     return DatasetFactory()
 
 
-@pytest.mark.skipif(connection.vendor == "postgresql", reason="the SQLite behaviour")
+@pytest.mark.skipif(
+    connection.vendor == "postgresql",
+    reason="checks that SQLite keeps one plain table; the other tests here cover PostgreSQL",
+)
 def test_sqlite_has_one_plain_table_and_the_helpers_do_nothing(dataset):
     RecordFactory(dataset=dataset)
     assert not partitions.has_partition(dataset.pk)
