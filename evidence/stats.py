@@ -18,11 +18,15 @@ Methods and their references:
   ``poisson.test`` and ``scipy.stats.binomtest``); confidence interval of the rate ratio from the
   Clopper-Pearson interval of p, p / (1 - p) / E. Also serves the most-to-least deprived decile
   rate ratio (exposures = the two deciles' populations).
-- ``funnel_limits`` / ``funnel_point``: funnel plot control limits around a target rate, exact
-  Poisson with Spiegelhalter's interpolation between whole counts (Spiegelhalter 2005, "Funnel
-  plots for comparing institutional performance", Stat Med 24:1185, appendix A.1.1; APHO
-  Technical Briefing 2, "Statistical process control methods in public health intelligence",
-  2007: 95% and 99.8% limits).
+- ``funnel_limits`` / ``funnel_point``: funnel plot control limits (95% and 99.8%) around a
+  target rate (Spiegelhalter 2005, "Funnel plots for comparing institutional performance", Stat
+  Med 24:1185; APHO Technical Briefing 2, "Statistical process control methods in public health
+  intelligence", 2007). By default exact Poisson limits computed as OHID Fingertips computes
+  them (UKHSA PHEindicatormethods ``calculate_funnel_limits``): the count, read as a real number,
+  whose one-sided Poisson tail equals the nominal one, so a unit beyond a line is exactly a
+  unit the exact Poisson test puts in that tail. Spiegelhalter's own interpolated quantiles
+  (appendix A.1.1) are available with ``method="spiegelhalter"``; they agree on the lower limit
+  at whole counts, but their upper line sits one event lower.
 - ``c_chart`` / ``xmr_chart``: statistical process control charts with limits from a chosen
   baseline. c-chart: c-bar +/- 3 sqrt(c-bar) (Montgomery, Introduction to Statistical Quality
   Control). XmR: mean +/- 2.66 x mean moving range (Wheeler, Understanding Variation; NHS England

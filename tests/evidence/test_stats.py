@@ -796,3 +796,29 @@ def test_rolling_mean_is_the_mean_of_each_trailing_window(values, window):
             assert mean is None
         else:
             assert mean == pytest.approx(sum(values[i + 1 - window : i + 1]) / window, abs=1e-6)
+
+
+# --- The methodology text that explains these methods -----------------------------------------
+
+
+def test_the_methodology_include_explains_every_method_with_its_limits():
+    """templates/evidence/methodology_methods.html: every contents link leads to a section,
+    ids are unique, and every method section says what it cannot tell you."""
+    import re
+
+    from django.template.loader import render_to_string
+
+    html = render_to_string("evidence/methodology_methods.html")
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
+    links = re.findall(r'href="#([^"]+)"', html)
+    assert links and set(links) <= set(ids)
+    sections = re.findall(r"<section[^>]*>(.*?)</section>", html, flags=re.S)
+    assert len(sections) == len(links)
+    for section in sections:
+        heading = re.search(r'<h2 class="govuk-heading-l" id="([^"]+)"', section)
+        assert heading, section[:80]
+        if heading.group(1) != "small-numbers":
+            assert "What it cannot tell you" in section, heading.group(1)
+    for phrase in ("Byar", "exact method", "p-value is below 0.05", "99.8%", "2.66", "7 or more"):
+        assert phrase in html, phrase
