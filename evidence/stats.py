@@ -14,10 +14,12 @@ Methods and their references:
 - ``compare_counts``: change between two periods. The exact conditional test of the ratio of two
   Poisson rates: given the total, the current count is binomial with p = E / (1 + E) where E is the
   ratio of the exposures (Breslow & Day 1987 vol. II, s. 2.4; Rothman & Greenland, Modern
-  Epidemiology). Two-sided p-value by the "sum of small probabilities" rule (as R's
-  ``poisson.test`` and ``scipy.stats.binomtest``); confidence interval of the rate ratio from the
-  Clopper-Pearson interval of p, p / (1 - p) / E. Also serves the most-to-least deprived decile
-  rate ratio (exposures = the two deciles' populations).
+  Epidemiology). Two-sided p-value "central", twice the smaller one-sided p-value (Lehmann 1986;
+  Fay 2010, "Two-sided exact tests and matching confidence intervals", R Journal 2:53; R's
+  ``rateratio.test``), so that it always agrees with the confidence interval of the rate ratio,
+  which comes from the Clopper-Pearson interval of p as p / (1 - p) / E. R's ``poisson.test``
+  "minlike" p-value is available with ``two_sided="minlike"``. Also serves the most-to-least
+  deprived decile rate ratio (exposures = the two deciles' populations).
 - ``funnel_limits`` / ``funnel_point``: funnel plot control limits (95% and 99.8%) around a
   target rate (Spiegelhalter 2005, "Funnel plots for comparing institutional performance", Stat
   Med 24:1185; APHO Technical Briefing 2, "Statistical process control methods in public health
@@ -151,7 +153,12 @@ def _odds_to_ratio(p: float, exposure_ratio: float) -> float | None:
 
 
 def compare_counts(
-    *, current: int, previous: int, exposure_ratio: float = 1.0, alpha: float = 0.05
+    *,
+    current: int,
+    previous: int,
+    exposure_ratio: float = 1.0,
+    alpha: float = 0.05,
+    two_sided: Literal["central", "minlike"] = "central",
 ) -> Change:
     """Exact conditional test of the ratio of two Poisson rates, with the ratio's exact interval.
 
@@ -159,9 +166,16 @@ def compare_counts(
     time), so that equal rates give current / previous == exposure_ratio. The rate ratio is
     None when the previous count is 0 (it would be infinite) and when both counts are 0. A
     change is "significant" only when the two-sided p-value is below `alpha`.
+
+    The two-sided p-value is by default "central": twice the smaller one-sided p-value (Lehmann;
+    R's rateratio.test). It is the test the Clopper-Pearson interval inverts, so a change is
+    significant exactly when the interval of the ratio leaves out 1. "minlike" sums the
+    probabilities of all splits no more likely than the one seen (R's poisson.test); it can
+    disagree with the interval when the exposures differ.
     """
     _check_count(current, "current")
     _check_count(previous, "previous")
+    current, previous = int(current), int(previous)
     if not exposure_ratio > 0:
         raise ValueError("the exposure ratio must be more than 0")
     if not 0 < alpha < 1:
@@ -177,8 +191,18 @@ def compare_counts(
     if total == 0:
         return Change(current, previous, None, None, None, None, False, "same")
 
+    # Given the total, the current count is binomial: each event falls in the current period
+    # with probability E / (1 + E) if the rates are equal.
     p_null = exposure_ratio / (1 + exposure_ratio)
     test = sps.binomtest(current, total, p_null, alternative="two-sided")
+    if two_sided == "central":
+        at_most = float(sps.binom.cdf(current, total, p_null))
+        at_least = float(sps.binom.sf(current - 1, total, p_null))
+        p_value = min(1.0, 2 * min(at_most, at_least))
+    elif two_sided == "minlike":
+        p_value = float(test.pvalue)
+    else:
+        raise ValueError(f"unknown two-sided p-value {two_sided!r}")
     interval = test.proportion_ci(confidence_level=1 - alpha, method="exact")
     ratio = None if previous == 0 else (current / previous) / exposure_ratio
     return Change(
@@ -187,8 +211,8 @@ def compare_counts(
         ratio=ratio,
         lower=_odds_to_ratio(float(interval.low), exposure_ratio),
         upper=_odds_to_ratio(float(interval.high), exposure_ratio),
-        p_value=float(test.pvalue),
-        significant=bool(test.pvalue < alpha),
+        p_value=p_value,
+        significant=p_value < alpha,
         direction=direction,
     )
 

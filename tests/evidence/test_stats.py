@@ -218,7 +218,9 @@ def test_compare_counts_matches_the_exact_conditional_test_of_gu_et_al_example_1
     rate ratio 2.10999757175465 and the two-sided p-value 0.000675182658686321 (statsmodels'
     results_rates.py records this output).
     """
-    change = compare_counts(current=60, previous=30, exposure_ratio=51477.5 / 54308.7)
+    change = compare_counts(
+        current=60, previous=30, exposure_ratio=51477.5 / 54308.7, two_sided="minlike"
+    )
     assert change.ratio == pytest.approx(2.10999757175465, rel=1e-12)
     assert change.p_value == pytest.approx(0.000675182658686321, rel=1e-9)
     assert change.significant and change.direction == "up"
@@ -230,11 +232,64 @@ def test_compare_counts_matches_r_poisson_test_help_page_example():
     lung cancer in Fredericia against the three other cities, ages 55-59 (eba1977). R prints
     rate ratio 1.971488, 95 percent confidence interval 0.8584264 4.2772659, p-value = 0.07967.
     """
-    change = compare_counts(current=11, previous=21, exposure_ratio=800 / (1083 + 1050 + 878))
+    change = compare_counts(
+        current=11, previous=21, exposure_ratio=800 / (1083 + 1050 + 878), two_sided="minlike"
+    )
     assert change.ratio == pytest.approx(1.971488, abs=5e-7)
     assert (change.lower, change.upper) == pytest.approx((0.8584264, 4.2772659), abs=5e-8)
     assert change.p_value == pytest.approx(0.07967, abs=5e-6)
     assert change.direction == "up" and not change.significant
+
+
+def test_the_central_p_value_doubles_the_smaller_tail():
+    """Lehmann (1986) / R rateratio.test: the two-sided p-value is twice the smaller one-sided
+    p-value. For the eba1977 example the upper tail P(X >= 11 | n = 32, p = 800 / 3811) is the
+    smaller one; the interval is the same Clopper-Pearson interval as poisson.test's."""
+    exposure_ratio = 800 / (1083 + 1050 + 878)
+    central = compare_counts(current=11, previous=21, exposure_ratio=exposure_ratio)
+    minlike = compare_counts(
+        current=11, previous=21, exposure_ratio=exposure_ratio, two_sided="minlike"
+    )
+    upper_tail = sps.binom.sf(10, 32, exposure_ratio / (1 + exposure_ratio))
+    assert central.p_value == pytest.approx(2 * upper_tail, rel=1e-12)
+    assert central.p_value > minlike.p_value
+    assert (central.lower, central.upper) == (minlike.lower, minlike.upper)
+
+
+def test_with_equal_exposures_the_two_p_values_agree():
+    for current, previous in ((40, 30), (0, 7), (150, 100), (3, 3)):
+        central = compare_counts(current=current, previous=previous)
+        minlike = compare_counts(current=current, previous=previous, two_sided="minlike")
+        assert central.p_value == pytest.approx(minlike.p_value, rel=1e-9)
+
+
+def test_a_change_is_significant_only_when_its_interval_leaves_out_one():
+    """With unequal exposures R's minlike p-value can call a change significant while the
+    interval of the ratio still holds 1: 0 events against 5, exposures 1.01 to 1, gives
+    p = 0.03 but a ratio interval of 0 to 1.08. The central p-value does not."""
+    minlike = compare_counts(current=0, previous=5, exposure_ratio=1.01, two_sided="minlike")
+    assert minlike.significant and minlike.upper > 1
+    central = compare_counts(current=0, previous=5, exposure_ratio=1.01)
+    assert not central.significant
+
+
+@given(
+    current=st.integers(min_value=0, max_value=400),
+    previous=st.integers(min_value=0, max_value=400),
+    exposure_ratio=st.floats(min_value=0.1, max_value=10),
+    alpha=st.sampled_from([0.05, 0.01, 0.002]),
+)
+def test_significance_and_the_interval_always_agree(current, previous, exposure_ratio, alpha):
+    change = compare_counts(
+        current=current, previous=previous, exposure_ratio=exposure_ratio, alpha=alpha
+    )
+    if change.p_value is None:
+        assert current == previous == 0 and not change.significant
+        return
+    if abs(change.p_value - alpha) < 1e-9 * alpha:
+        return  # exactly on the boundary, where rounding decides
+    excludes_one = change.lower > 1 or (change.upper is not None and change.upper < 1)
+    assert change.significant == excludes_one
 
 
 def test_thirty_then_forty_events_is_not_a_significant_rise():
@@ -263,7 +318,7 @@ def test_events_after_none_have_no_finite_ratio_but_a_lower_limit():
     change = compare_counts(current=5, previous=0)
     assert change.ratio is None and change.upper is None
     assert change.lower > 0
-    assert change.p_value == pytest.approx(2 * 0.5**5)  # both extreme outcomes of 5 coin tosses
+    assert change.p_value == pytest.approx(2 * 0.5**5)  # twice the chance of 5 heads in 5 tosses
     assert change.direction == "up" and not change.significant
 
 
