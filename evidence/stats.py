@@ -38,16 +38,17 @@ Methods and their references:
 - ``concentration``: share of all incidents in the top 1%, 5% and 10% of areas (the number of
   areas rounded up), as in crime-concentration studies (Weisburd 2015, "The law of crime
   concentration at place").
-- ``aoristic_hours``: aoristic weighting of a record known only to a time window (Ratcliffe &
-  McCullagh 1998; Ratcliffe 2000, "Aoristic analysis", IJGIS 14:669): the weight of each
-  (weekday, hour) cell is the share of the window that falls in it.
+- ``aoristic_hours`` / ``aoristic_grid``: aoristic weighting of a record known only to a time
+  window (Ratcliffe & McCullagh 1998; Ratcliffe 2000, "Aoristic analysis", IJGIS 14:669): the
+  weight of each (weekday, hour) cell is the share of the window that falls in it.
 - ``rolling_mean``: trailing moving average (12 months by default).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Literal
@@ -521,6 +522,29 @@ def aoristic_hours(
         weights[key] = weights.get(key, 0.0) + (step_end - cursor).total_seconds() / total
         cursor = step_end
     return weights
+
+
+def aoristic_grid(
+    *,
+    windows: Iterable[tuple[datetime, datetime, float]],
+    tz: tzinfo | None = None,
+) -> dict[tuple[int, int], float]:
+    """Sum of `aoristic_hours` over many (start, end, number of records) windows.
+
+    Records often share a window (a whole day, a night), so each distinct window is spread
+    once and scaled by its number of records: group records by window in SQL, then call this.
+    Every one of the 168 (weekday, hour) cells is in the result, with 0.0 where nothing falls.
+    """
+    counts: Counter[tuple[datetime, datetime]] = Counter()
+    for start, end, records in windows:
+        if records < 0:
+            raise ValueError("a number of records cannot be negative")
+        counts[(start, end)] += records
+    grid = {(day, hour): 0.0 for day in range(7) for hour in range(24)}
+    for (start, end), records in counts.items():
+        for cell, weight in aoristic_hours(start=start, end=end, tz=tz).items():
+            grid[cell] += weight * records
+    return grid
 
 
 # --- Rolling averages -------------------------------------------------------------------------
