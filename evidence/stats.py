@@ -98,7 +98,7 @@ def _byar_count_ci(count: int, alpha: float) -> tuple[float, float]:
     lower = o * (1 - 1 / (9 * o) - z / (3 * math.sqrt(o))) ** 3
     o1 = count + 1
     upper = o1 * (1 - 1 / (9 * o1) + z / (3 * math.sqrt(o1))) ** 3
-    return lower, upper
+    return float(lower), float(upper)
 
 
 def poisson_count_ci(
@@ -128,8 +128,13 @@ def rate_ci(*, count: int, population: float, per: int = 1000, level: float = 0.
         raise ValueError("the population must be more than 0")
     method: Literal["byar", "exact"] = "byar" if count >= BYAR_MINIMUM else "exact"
     lower, upper = poisson_count_ci(count=count, level=level, method=method)
-    scale = per / population
-    return RateCI(rate=count * scale, lower=lower * scale, upper=upper * scale, method=method)
+    scale = per / float(population)
+    return RateCI(
+        rate=float(count) * scale,
+        lower=float(lower) * scale,
+        upper=float(upper) * scale,
+        method=method,
+    )
 
 
 # --- Change between two periods ---------------------------------------------------------------
@@ -271,7 +276,8 @@ def funnel_limits(
         raise ValueError("the target rate cannot be negative")
     if not population > 0:
         raise ValueError("the population must be more than 0")
-    expected = target_rate / per * population
+    population = float(population)
+    expected = float(target_rate) / per * population
     limits: dict[float, tuple[float, float]] = {}
     for level in levels:
         tail = _check_level(level) / 2
@@ -286,7 +292,7 @@ def funnel_limits(
             upper = max(0.0, _spiegelhalter_limit(1 - tail, expected))
         else:
             raise ValueError(f"unknown method {method!r}")
-        limits[level] = (lower / population * per, upper / population * per)
+        limits[level] = (float(lower) / population * per, float(upper) / population * per)
     return limits
 
 
@@ -317,7 +323,7 @@ def funnel_point(
     limits = funnel_limits(
         target_rate=target_rate, population=population, per=per, levels=levels, method=method
     )
-    rate = count / population * per
+    rate = float(count) / float(population) * per
     beyond: dict[float, Literal["above", "below"] | None] = {}
     for level, (lower, upper) in limits.items():
         # Compare counts, not rates, so that rounding in the division cannot move a unit.
@@ -328,7 +334,7 @@ def funnel_point(
             beyond[level] = "below"
         else:
             beyond[level] = None
-    return FunnelPoint(count, population, rate, limits, beyond)
+    return FunnelPoint(int(count), float(population), rate, limits, beyond)
 
 
 # --- Statistical process control --------------------------------------------------------------

@@ -209,6 +209,20 @@ def test_the_interval_contains_the_rate_and_99_8_is_wider_than_95(count, populat
     assert at998.lower <= at95.lower and at95.upper <= at998.upper
 
 
+def test_numpy_numbers_come_back_as_plain_floats():
+    """Counts often arrive from pandas or numpy; results go into tables and JSON."""
+    import numpy as np
+
+    result = rate_ci(count=np.int64(40), population=np.float64(8000))
+    assert all(type(v) is float for v in (result.rate, result.lower, result.upper))
+    change = compare_counts(current=np.int64(40), previous=np.int64(30))
+    assert type(change.current) is int and type(change.ratio) is float
+    assert type(change.p_value) is float and type(change.significant) is bool
+    point = funnel_point(count=np.int64(3), population=np.float64(900), target_rate=2)
+    assert type(point.rate) is float
+    assert all(type(v) is float for pair in point.limits.values() for v in pair)
+
+
 # --- Change between two periods ---------------------------------------------------------------
 
 
