@@ -349,6 +349,15 @@ def test_equal_rates_over_unequal_exposures_are_the_same():
     assert change.p_value == pytest.approx(1.0)
 
 
+def test_the_deprivation_rate_ratio_uses_the_deciles_populations_as_exposures():
+    """Most deprived decile: 300 incidents among 20,000 residents (15 per 1,000); least
+    deprived: 50 among 25,000 (2 per 1,000). The rate ratio is 7.5."""
+    change = compare_counts(current=300, previous=50, exposure_ratio=20_000 / 25_000)
+    assert change.ratio == pytest.approx(7.5)
+    assert change.lower < 7.5 < change.upper
+    assert change.lower > 1 and change.significant and change.direction == "up"
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [
@@ -665,6 +674,26 @@ def test_a_run_of_seven_on_one_side_flags_every_point_of_the_run(sides, flagged)
     assert [p.value for p in chart.points[2:]] == values
 
 
+def test_a_baseline_with_no_events_flags_any_event_after_it():
+    chart = c_chart(counts=[0, 0, 0, 0, 1], baseline=slice(0, 4))
+    assert (chart.centre, chart.lower, chart.upper) == (0, 0, 0)
+    assert [p.beyond_limits for p in chart.points] == [False] * 4 + [True]
+
+
+def test_a_flat_baseline_gives_limits_on_the_centre_line():
+    chart = xmr_chart(values=[5.0, 5.0, 5.0, 6.0, 5.0], baseline=slice(0, 3))
+    assert (chart.centre, chart.lower, chart.upper) == (5.0, 5.0, 5.0)
+    assert [p.beyond_limits for p in chart.points] == [False, False, False, True, False]
+
+
+def test_a_run_can_start_in_the_baseline_and_continue_after_it():
+    counts = [10, 30, 10, 30, 25, 25, 25, 25, 25, 25, 25, 19]
+    chart = c_chart(counts=counts, baseline=slice(0, 5))  # centre 21
+    assert chart.centre == 21
+    # 30 and 25 in the baseline, then six more 25s: a run of 8 across the boundary.
+    assert [i for i, p in enumerate(chart.points) if p.in_run] == list(range(3, 11))
+
+
 @pytest.mark.parametrize(
     ("call", "kwargs"),
     [
@@ -720,6 +749,10 @@ def test_tied_areas_give_the_same_answer_whatever_their_order():
 def test_no_incidents_concentrate_nowhere():
     assert concentration(counts=[0, 0, 0]) == {0.01: 0.0, 0.05: 0.0, 0.10: 0.0}
     assert concentration(counts=[]) == {0.01: 0.0, 0.05: 0.0, 0.10: 0.0}
+
+
+def test_a_single_area_holds_every_incident_at_every_share():
+    assert concentration(counts=[7]) == {0.01: 1.0, 0.05: 1.0, 0.10: 1.0}
 
 
 @pytest.mark.parametrize("shares", [(0,), (1.5,)])
@@ -870,6 +903,12 @@ def test_rolling_mean_waits_for_a_full_window():
 
 def test_rolling_mean_leaves_a_gap_where_a_month_is_missing():
     assert rolling_mean(values=[2, None, 4, 6, 8], window=2) == [None, None, None, 5.0, 7.0]
+
+
+def test_a_window_of_one_is_the_series_itself_and_a_long_window_is_all_gaps():
+    assert rolling_mean(values=[3, 1, 4], window=1) == [3.0, 1.0, 4.0]
+    assert rolling_mean(values=[3, 1, 4], window=12) == [None, None, None]
+    assert rolling_mean(values=[]) == []
 
 
 def test_rolling_mean_refuses_an_empty_window():
