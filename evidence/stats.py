@@ -13,7 +13,7 @@ Methods and their references:
   Armitage & Berry (1994).
 - ``compare_counts``: change between two periods. The exact conditional test of the ratio of two
   Poisson rates: given the total, the current count is binomial with p = E / (1 + E) where E is the
-  ratio of the exposures (Breslow & Day 1987 vol. II, s. 2.4; Rothman & Greenland, Modern
+  ratio of the exposures (Breslow & Day 1987 vol. II; Rothman & Greenland, Modern
   Epidemiology). Two-sided p-value "central", twice the smaller one-sided p-value (Lehmann 1986;
   Fay 2010, "Two-sided exact tests and matching confidence intervals", R Journal 2:53; R's
   ``rateratio.test``), so that it always agrees with the confidence interval of the rate ratio,
