@@ -20,6 +20,7 @@ def _snapshot() -> dict[str, int]:
 @pytest.mark.django_db
 def test_seed_demo_creates_partners_people_and_is_idempotent(settings, tmp_path):
     settings.SHARED_DATA_DIR = str(tmp_path / "absent")  # keep this test fast and self-contained
+    settings.DEBUG = True  # seed_demo runs only in debug mode
     out = StringIO()
     call_command("seed_demo", stdout=out)
     assert "staff@opfcc.example.org" in out.getvalue()
