@@ -6,17 +6,22 @@ sits above partners, so it registers its check here at start-up (``record_access
 rather than partners importing it.
 
 The answer is worked out once per session, at sign-in (``user_logged_in``), and kept in the
-session, so ordinary requests cost no query. A person who becomes subject to the rule mid-session
+session, so ordinary requests cost no query (only a person still enrolling costs one, to see
+whether they have just finished). A person who becomes subject to the rule mid-session
 (added to an agreement, made staff) is led through enrolment at their next sign-in; sessions last
 at most SESSION_ABSOLUTE_HOURS.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
-from allauth.mfa import signals as mfa_signals
+from allauth.account.internal.flows.login import (
+    get_authentication_records,
+    record_authentication,
+)
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
@@ -81,15 +86,22 @@ def session_second_factor_refresh(request: HttpRequest) -> str:
 
 @receiver(user_logged_in, dispatch_uid="partners.second_factor_on_sign_in")
 def _on_sign_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    if request is not None and hasattr(request, "session"):
-        request.session[SESSION_KEY] = second_factor_status(user)
+    if request is None or not hasattr(request, "session"):
+        return
+    status = request.session[SESSION_KEY] = second_factor_status(user)
+    if status == ENROL and _password_just_entered(request, user):
+        # allauth asks for the password again before an authenticator is added, even straight
+        # after sign-in. The person typed it moments ago, so the enrolment that follows their
+        # first sign-in counts it (for allauth's usual few minutes) instead of asking twice.
+        record_authentication(request, user, method="password", reauthenticated=True)
 
 
-@receiver(mfa_signals.authenticator_added, dispatch_uid="partners.second_factor_added")
-@receiver(mfa_signals.authenticator_removed, dispatch_uid="partners.second_factor_removed")
-def _on_authenticator_change(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    if request is not None and getattr(request, "user", None) == user:
-        request.session[SESSION_KEY] = second_factor_status(user)
+def _password_just_entered(request: HttpRequest, user: Any) -> bool:
+    records = get_authentication_records(request, user)
+    return any(
+        record.get("method") == "password" and time.time() - record.get("at", 0) < 60
+        for record in records
+    )
 
 
 class SecondFactorRequiredMiddleware:
@@ -111,6 +123,9 @@ class SecondFactorRequiredMiddleware:
     def _must_enrol(request: HttpRequest) -> bool:
         status = request.session.get(SESSION_KEY)
         if status is None:  # a session begun before the rule: decide once, then remember
+            status = session_second_factor_refresh(request)
+        elif status == ENROL:
+            # Only while enrolling (one query): has the person just set up their app?
             status = session_second_factor_refresh(request)
         return status == ENROL
 

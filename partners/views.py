@@ -76,10 +76,10 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
                 {"problem": error.messages[0]},
                 status=410,
             )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        # They proved who they are with the link and chose the password just now: setting up a
-        # second factor (if their role needs one) need not ask for the password again.
+        # They chose the password just now: recorded as allauth records a password sign-in, so
+        # setting up a second factor (if their role needs one) does not ask for it again.
         record_authentication(request, user, method="password", email=user.email)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("core:dashboard")
     return render(
         request, "partners/accept_invitation.html", {"form": form, "invitation": invitation}
