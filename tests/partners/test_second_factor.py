@@ -312,3 +312,14 @@ def test_authenticators_are_not_editable_in_the_admin_outside_the_audited_reset(
     from django.contrib import admin
 
     assert not admin.site.is_registered(Authenticator)
+
+
+def test_guessing_codes_is_rate_limited(alice, police_dataset):
+    enrol_totp(alice)
+    client = Client()
+    _password_step(client, alice)
+    for _ in range(5):
+        client.post(reverse("mfa_authenticate"), {"code": _wrong_code()})
+    response = client.post(reverse("mfa_authenticate"), {"code": _code()})
+    assert response.status_code == 200, "after five wrong codes even the right one waits"
+    assert client.get(reverse("core:dashboard")).status_code == 302
