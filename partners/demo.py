@@ -140,5 +140,6 @@ def seed(*, stdout: Any) -> None:
         "partner.lead@<partner>.example.org)\n"
         "Every demo account has a second factor. Add this setup key to an authenticator app\n"
         f"(time-based, 6 digits): {DEMO_TOTP_SECRET}\n"
-        "or print the current code with: DJANGO_DEBUG=true .venv/bin/python manage.py totp_code <e-mail>"
+        "or print the current code with:\n"
+        "  DJANGO_DEBUG=true .venv/bin/python manage.py totp_code <e-mail address>"
     )
