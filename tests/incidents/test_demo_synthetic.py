@@ -279,6 +279,9 @@ def test_real_months_import_whole_and_every_priority_rule_has_records(shared_dat
     uploads = seed_synthetic(stdout=StringIO())
     assert {u.status for u in uploads} == {Upload.Status.IMPORTED}
     assert all(u.rows_invalid == 0 for u in uploads)
+    first = _snapshot()
+    seed_synthetic(stdout=StringIO())
+    assert _snapshot() == first, "a second run must change nothing"
 
     # Monthly totals equal a direct count of the real files.
     by_month, _ = _real_counts(shared_data / "police_uk")
