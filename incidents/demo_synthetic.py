@@ -68,8 +68,11 @@ YOS_SHARE = 0.4
 # Days after the month's end each partner uploads (the upload dates are simulated).
 UPLOAD_DAY = {POLICE_SLUG: 8, YOS_SLUG: 14, ISTV_SLUG: 21}
 UPLOAD_TIME = {POLICE_SLUG: dt.time(9, 30), YOS_SLUG: dt.time(11, 0), ISTV_SLUG: dt.time(14, 15)}
-UPLOADER = {POLICE_SLUG: "analyst@police.example.org", ISTV_SLUG: "analyst@icb.example.org"}
-UPLOADER[YOS_SLUG] = "analyst@yos.example.org"
+UPLOADER = {
+    POLICE_SLUG: "analyst@police.example.org",
+    ISTV_SLUG: "analyst@icb.example.org",
+    YOS_SLUG: "analyst@yos.example.org",
+}
 
 ISTV_HEADINGS = list(spec.ISTV.columns)
 TEMPLATE_HEADINGS = list(spec.TEMPLATE_FIELD_NAMES)
@@ -402,8 +405,8 @@ def _police_record(rng: random.Random, source: PoliceUkRow, month: _Month, ref: 
     """One synthetic police-extract row (portal template order) for one police.uk row."""
     if source.crime_type in REFINE:
         category = _pick(rng, REFINE[source.crime_type])
-    else:
-        category = SLUG_OF_TYPE[source.crime_type]
+    else:  # police.uk has 14 types; one it adds later still gets its record
+        category = SLUG_OF_TYPE.get(source.crime_type, "other-crime")
     violent = category in VIOLENCE or category in SEXUAL
     domestic = ""
     if category in DOMESTIC_SHARE:
@@ -632,7 +635,7 @@ def istv_rows(month: str, sources: Sequence[PoliceUkRow]) -> list[list[str]]:
     names = {s.lsoa_code: s.lsoa_name for s in sources}
     # LSOAs where police recorded no violence this month (ED data names places police do not).
     quiet = sorted(code for code in names if code.startswith("E01") and code not in by_lsoa)
-    lsoas, weights = zip(*sorted(by_lsoa.items()), strict=True)
+    lsoas, weights = zip(*sorted(by_lsoa.items()), strict=True) if by_lsoa else ((), ())
     period_start, period_end = days.days[0], days.days[-1]
     rows: list[list[str]] = []
     for n in range(1, round(len(violence) * ISTV_SHARE_OF_POLICE_VIOLENCE) + 1):
@@ -648,7 +651,7 @@ def istv_rows(month: str, sources: Sequence[PoliceUkRow]) -> list[list[str]]:
         if arrival.date() > period_end:  # arrivals after the period fall in the next extract
             arrival = dt.datetime.combine(period_end, dt.time(23, 59))
         lsoa = ""
-        if rng.random() < 0.75:
+        if lsoas and rng.random() < 0.75:
             lsoa = rng.choices(lsoas, weights=weights)[0]
             if quiet and rng.random() < 0.12:
                 lsoa = rng.choice(quiet)
