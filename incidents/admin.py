@@ -7,6 +7,7 @@ from import_export.admin import ImportExportModelAdmin
 
 from incidents.importing import admin as _upload_admin  # noqa: F401 - registers the upload admin
 
+from .access import datasets_with_records_visible
 from .models import (
     Authority,
     Boundary,
@@ -193,7 +194,11 @@ class DataSharingAgreementAdmin(admin.ModelAdmin):
 
 @admin.register(IncidentRecord)
 class IncidentRecordAdmin(admin.ModelAdmin):
-    """Read-only: records change only through uploads, so that every change can be withdrawn."""
+    """Read-only: records change only through uploads, so that every change can be withdrawn.
+
+    Lists only the records the signed-in person may see at record level (``incidents.access``):
+    being staff, or a superuser, opens no dataset.
+    """
 
     list_display = ["source_ref", "dataset", "occurred_on", "category", "lsoa", "outside_area"]
     list_filter = ["dataset", "category", "outside_area", "date_precision"]
@@ -201,6 +206,13 @@ class IncidentRecordAdmin(admin.ModelAdmin):
     list_select_related = ["dataset", "category", "lsoa"]
     date_hierarchy = "occurred_on"
     show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return (
+            super()
+            .get_queryset(request)
+            .filter(dataset__in=datasets_with_records_visible(request.user).values("pk"))
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

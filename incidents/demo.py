@@ -70,7 +70,8 @@ DATASETS: list[dict[str, Any]] = [
         "source_system": "ISTV minimum data set from the county's emergency departments",
         "cadence": Dataset.Cadence.MONTHLY,
         "extraction_notes": "Anonymised at source; assault date, time, location type and method.",
-        "record_level": [],
+        # The convenor's analysts put police and hospital figures side by side for the SNA.
+        "record_level": ["opfcc"],
         "hide_coordinates": True,
         "basis": LEGAL_BASIS_HEALTH,
     },
