@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import contextlib
+from importlib import import_module
 from pathlib import Path
 
 import pytest
@@ -138,7 +139,7 @@ def viewer(org_a):
 @pytest.fixture
 def staff(opfcc):
     user = UserFactory(email="sam@opfcc.example.org", full_name="Sam Staff", is_staff=True)
-    user.groups.add(Group.objects.get(name=PARTNERSHIP_ADMINISTRATORS))
+    user.groups.add(staff_group(PARTNERSHIP_ADMINISTRATORS))
     MembershipFactory(user=user, organisation=opfcc, role="partner_lead")
     return user
 
@@ -146,7 +147,7 @@ def staff(opfcc):
 @pytest.fixture
 def steward(opfcc):
     user = UserFactory(email="dee@opfcc.example.org", full_name="Dee Steward", is_staff=True)
-    user.groups.add(Group.objects.get(name=DATA_STEWARDS))
+    user.groups.add(staff_group(DATA_STEWARDS))
     MembershipFactory(user=user, organisation=opfcc, role="viewer")
     return user
 
@@ -170,6 +171,17 @@ def convenor_analyst(opfcc):
 @pytest.fixture
 def nobody(db):
     return UserFactory(email="nobody@example.org", full_name="Nadia Nobody")
+
+
+def staff_group(name: str) -> Group:
+    """A group the staff-groups migration creates (again, after a transactional test's flush)."""
+    group = Group.objects.filter(name=name).first()
+    if group is None:
+        from django.apps import apps
+
+        import_module("partners.migrations.0003_staff_groups").groups_create(apps, None)
+        group = Group.objects.get(name=name)
+    return group
 
 
 def _client_for(user) -> Client:
