@@ -1,13 +1,14 @@
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest
 from import_export.admin import ImportExportModelAdmin
 
 from incidents.importing import admin as _upload_admin  # noqa: F401 - registers the upload admin
 
-from .access import datasets_with_records_visible
+from .access import can_see_records, datasets_with_records_visible
 from .models import (
     Authority,
     Boundary,
@@ -166,6 +167,26 @@ class PriorityRuleAdmin(admin.ModelAdmin):
 # ---------------------------------------------------------------------------
 # Datasets and agreements
 # ---------------------------------------------------------------------------
+def _record_level_before(request: HttpRequest, datasets: list[Dataset]) -> set[int]:
+    return {d.pk for d in datasets if d.pk and can_see_records(request.user, d)}
+
+
+def _refuse_widening_own_access(
+    request: HttpRequest, datasets: list[Dataset], before: set[int]
+) -> None:
+    """Nobody but a superuser widens their own record-level access through the admin (by naming
+    their organisation in an agreement or making it a dataset's owner). Raised inside the
+    admin's transaction, so the change is rolled back."""
+    if request.user.is_superuser:
+        return
+    for dataset in datasets:
+        dataset.refresh_from_db()
+        if dataset.pk not in before and can_see_records(request.user, dataset):
+            raise PermissionDenied(
+                "This change would let you see the dataset's records; ask another data steward."
+            )
+
+
 class AgreementInline(admin.StackedInline):
     model = DataSharingAgreement
     extra = 0
@@ -181,6 +202,20 @@ class DatasetAdmin(admin.ModelAdmin):
     list_select_related = ["owner"]
     inlines = [AgreementInline]
 
+    def save_model(self, request: HttpRequest, obj: Dataset, form: Any, change: bool) -> None:
+        # Measured on the stored dataset and agreements, before this change is written.
+        stored = Dataset.objects.filter(pk=obj.pk).first() if change else None
+        request._record_level_before = (  # type: ignore[attr-defined]
+            _record_level_before(request, [stored]) if stored else set()
+        )
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if change:
+            before = getattr(request, "_record_level_before", set())
+            _refuse_widening_own_access(request, [form.instance], before)
+
 
 @admin.register(DataSharingAgreement)
 class DataSharingAgreementAdmin(admin.ModelAdmin):
@@ -190,6 +225,20 @@ class DataSharingAgreementAdmin(admin.ModelAdmin):
     filter_horizontal = ["record_level_organisations"]
     date_hierarchy = "start_date"
     list_select_related = ["dataset"]
+
+    def save_model(
+        self, request: HttpRequest, obj: DataSharingAgreement, form: Any, change: bool
+    ) -> None:
+        # Measured on the stored agreements, before this one's dates or names change.
+        request._record_level_before = _record_level_before(  # type: ignore[attr-defined]
+            request, [obj.dataset]
+        )
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        before = getattr(request, "_record_level_before", set())
+        _refuse_widening_own_access(request, [form.instance.dataset], before)
 
 
 @admin.register(IncidentRecord)
