@@ -70,7 +70,9 @@ def test_steward_may_name_an_organisation_that_gives_them_nothing(
     assert set(agreement.record_level_organisations.all()) == {org_b, opfcc}
 
 
-def test_steward_cannot_make_their_organisation_the_owner(steward, steward_client, agreement, org_b):
+def test_steward_cannot_make_their_organisation_the_owner(
+    steward, steward_client, agreement, org_b
+):
     MembershipFactory(user=steward, organisation=org_b, role="viewer")
     dataset = agreement.dataset
     url = reverse("admin:incidents_dataset_change", args=[dataset.pk])
