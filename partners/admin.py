@@ -71,7 +71,15 @@ class UserAdmin(BaseUserAdmin):
         fields = tuple(super().get_readonly_fields(request, obj))
         if request.user.is_superuser:
             return fields
-        return fields + PRIVILEGE_FIELDS
+        # A new e-mail address (then a password reset) would hand the account to someone else.
+        return fields + PRIVILEGE_FIELDS + (("email",) if obj is not None else ())
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> Any:
+        # People set their own passwords (invitation, reset by e-mail); staff setting one could
+        # sign in as a partner with record-level access.
+        if not request.user.is_superuser:
+            raise PermissionDenied("Only a superuser may set someone's password.")
+        return super().user_change_password(request, id, form_url)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # A staff or superuser account is changed only by a superuser: otherwise a staff member

@@ -236,8 +236,9 @@ ADMIN_ROWS: dict[str, Row] = {
     "admin:partners_user_change": Row(
         {**NOT_STAFF, "staff": 200, "superuser": 200}, args=lambda w: {"object_id": w.viewer.pk}
     ),
+    # Only a superuser sets someone's password (staff could otherwise sign in as a partner).
     "admin:auth_user_password_change": Row(
-        {**NOT_STAFF, "staff": 403, "superuser": 200}, args=lambda w: {"id": w.superuser.pk}
+        {**NOT_STAFF, "staff": 403, "superuser": 200}, args=lambda w: {"id": w.viewer.pk}
     ),
     "admin:auth_group_changelist": Row({**NOT_STAFF, "staff": 403, "superuser": 200}),
     # Record-level models: listed (scoped) to those with view permission; an object outside

@@ -52,12 +52,27 @@ def test_the_migration_creates_the_staff_groups_without_rights_over_rights():
         assert ("incidents", "change_upload") not in perms
 
 
-def test_staff_form_shows_rights_read_only(staff_client, viewer):
+def test_staff_form_shows_rights_and_email_read_only(staff_client, viewer):
     page = staff_client.get(reverse("admin:partners_user_change", args=[viewer.pk]))
     assert page.status_code == 200
     form = page.context["adminform"].form
-    for name in ("is_staff", "is_superuser", "groups", "user_permissions"):
+    for name in ("is_staff", "is_superuser", "groups", "user_permissions", "email"):
         assert name not in form.fields, name
+
+
+def test_staff_cannot_take_over_a_partners_account(staff_client, alice):
+    url = reverse("admin:partners_user_change", args=[alice.pk])
+    staff_client.post(url, _change(alice, email="attacker@example.org"))
+    alice.refresh_from_db()
+    assert alice.email == "alice@police.example.org"
+    password = reverse("admin:auth_user_password_change", args=[alice.pk])
+    assert staff_client.get(password).status_code == 403
+    response = staff_client.post(
+        password, {"password1": "a-new-long-password", "password2": "a-new-long-password"}
+    )
+    assert response.status_code == 403
+    alice.refresh_from_db()
+    assert alice.check_password("correct-horse-battery")
 
 
 def test_staff_cannot_raise_anyones_rights(staff_client, staff, viewer):
