@@ -34,6 +34,7 @@ from incidents.models import Upload
 from partners.services import invitation_create
 from strategy.models import AnnualReview, Consultation, Strategy
 from surveys.models import Answer
+from tests.conftest import _client_for
 from tests.incidents.factories import AgreementFactory, DatasetFactory, RecordFactory
 from tests.strategy.factories import (
     ActionFactory,
@@ -370,9 +371,8 @@ def _client(request: pytest.FixtureRequest, persona: str) -> Client:
         "staff": "staff",
         "superuser": "superuser",
     }
-    client = Client()
-    client.force_login(request.getfixturevalue(users[persona]))
-    return client
+    # The suite's own sign-in helper, so that whatever it adds (a second factor) applies here.
+    return _client_for(request.getfixturevalue(users[persona]))
 
 
 def _outcome(response: Any) -> int | str:
