@@ -23,5 +23,5 @@ RUN DJANGO_DEBUG=false SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost \
 
 USER nsvpp
 EXPOSE 8000
-CMD ["gunicorn", "nsvpp.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
-     "--access-logfile", "-", "--access-logformat", "%(t)s \"%(r)s\" %(s)s %(b)s %(M)sms"]
+# Bind, workers and the access log (secrets redacted) are set in nsvpp/gunicorn.conf.py.
+CMD ["gunicorn", "--config", "nsvpp/gunicorn.conf.py", "nsvpp.wsgi:application"]

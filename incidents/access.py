@@ -1,15 +1,24 @@
 """Who may do what with a dataset: the one place that scopes dataset and record fetches.
 
-Rules (DOMAIN.md, "Disclosure control"; the issue's "Access"):
+Rules (DOMAIN.md, "Disclosure control" and "People and their jobs"). Least privilege: record
+level comes only from a membership, never from ``is_staff`` or ``is_superuser`` (those open the
+admin, where groups decide what may be changed; the admin's record and upload lists are scoped
+through this module too).
 
-- Record level: members of the owning organisation, organisations named in the dataset's
-  *current* agreement (``record_level_organisations``), and OPFCC staff (``is_staff``).
+- Record level:
+  - every member of the owning organisation (the records are theirs);
+  - **analysts** of an organisation named in the dataset's *current* agreement
+    (``record_level_organisations``). Partner leads and viewers of a named organisation see
+    aggregates only: they keep actions up to date and read the plan, they do not analyse records.
+  - The convenor (``Partnership.convenor_organisation``, the OPFCC) is no exception: its analysts
+    see a dataset's records when the agreement names the convenor, and not otherwise; its other
+    members, and staff, see aggregates.
 - Aggregates only: every other signed-in person.
-- Upload: analysts of the owning organisation (and staff) while the dataset is active. Whether the
+- Upload: analysts of the owning organisation while the dataset is active. Whether the
   agreement is current is a separate question (``agreement_problem``) so that the upload page can
   say *why* an upload is refused.
-- Coordinates: shown to the owning organisation and staff; to others with record-level access only
-  when the current agreement does not hide them.
+- Coordinates: shown to the owning organisation; to others with record-level access only when
+  the current agreement does not hide them.
 
 HTTP answers, used consistently by the ``*_or_404`` helpers:
 
@@ -28,7 +37,7 @@ from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, 
 from django.http import Http404
 from django.utils import timezone
 
-from partners.selectors import user_has_role, user_organisation_ids
+from partners.selectors import user_has_role, user_memberships, user_organisation_ids
 
 from .models import Dataset, DataSharingAgreement, IncidentRecord
 
@@ -36,14 +45,16 @@ RECORD_LEVEL = "record"
 AGGREGATES_ONLY = "aggregates"
 ACCESS_LABELS = {RECORD_LEVEL: "Record level", AGGREGATES_ONLY: "Aggregates only"}
 UPLOAD_ROLES = {"analyst"}
+# Roles that a named organisation's members need for record level (the owner's members need none).
+NAMED_ORGANISATION_ROLES = {"analyst"}
 
 
 def _today(on: date | None) -> date:
     return on or timezone.localdate()
 
 
-def _is_staff(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_staff)
+def _organisation_ids_with_role(user: Any, roles: set[str]) -> set[int]:
+    return {m.organisation_id for m in user_memberships(user) if m.role in roles}
 
 
 def _current_agreements(on: date) -> QuerySet[DataSharingAgreement]:
@@ -89,32 +100,34 @@ def agreement_problem(dataset: Dataset, *, on: date | None = None) -> str | None
 
 
 def can_upload(user: Any, dataset: Dataset) -> bool:
-    """Analysts of the owning organisation, and staff, while the dataset is active."""
+    """Analysts of the owning organisation, while the dataset is active."""
     if not getattr(user, "is_authenticated", False) or not dataset.is_active:
         return False
-    if _is_staff(user):
-        return True
     return user_has_role(user, organisation_id=dataset.owner_id, roles=UPLOAD_ROLES)
 
 
 def can_see_records(user: Any, dataset: Dataset, *, on: date | None = None) -> bool:
-    """Owning organisation, organisations named in the current agreement, and staff."""
+    """Members of the owning organisation, and analysts of organisations the current agreement
+    names."""
     if not getattr(user, "is_authenticated", False):
         return False
-    if _is_staff(user) or dataset.owner_id in user_organisation_ids(user):
+    if dataset.owner_id in user_organisation_ids(user):
         return True
+    mine = _organisation_ids_with_role(user, NAMED_ORGANISATION_ROLES)
+    if not mine:
+        return False
     agreement = agreement_current(dataset, on=on)
     if agreement is None:
         return False
     named = {o.pk for o in agreement.record_level_organisations.all()}
-    return bool(named & user_organisation_ids(user))
+    return bool(named & mine)
 
 
 def can_see_coordinates(user: Any, dataset: Dataset, *, on: date | None = None) -> bool:
-    """Owner and staff always; others with record-level access unless the agreement hides them."""
+    """The owner always; others with record-level access unless the agreement hides them."""
     if not can_see_records(user, dataset, on=on):
         return False
-    if _is_staff(user) or dataset.owner_id in user_organisation_ids(user):
+    if dataset.owner_id in user_organisation_ids(user):
         return True
     agreement = agreement_current(dataset, on=on)
     return agreement is not None and not agreement.hide_coordinates
@@ -124,11 +137,10 @@ def _record_level_q(user: Any, on: date) -> Q:
     """A filter on Dataset: the datasets whose records the person may see."""
     if not getattr(user, "is_authenticated", False):
         return Q(pk__in=[])
-    if _is_staff(user):
-        return Q(pk__isnull=False)  # every dataset (an empty Q cannot be a When condition)
     org_ids = user_organisation_ids(user)
     named = _current_agreements(on).filter(
-        dataset=OuterRef("pk"), record_level_organisations__in=org_ids
+        dataset=OuterRef("pk"),
+        record_level_organisations__in=_organisation_ids_with_role(user, NAMED_ORGANISATION_ROLES),
     )
     return Q(owner_id__in=org_ids) | Q(Exists(named))
 

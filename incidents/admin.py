@@ -1,12 +1,14 @@
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest
 from import_export.admin import ImportExportModelAdmin
 
 from incidents.importing import admin as _upload_admin  # noqa: F401 - registers the upload admin
 
+from .access import can_see_records, datasets_with_records_visible
 from .models import (
     Authority,
     Boundary,
@@ -165,6 +167,26 @@ class PriorityRuleAdmin(admin.ModelAdmin):
 # ---------------------------------------------------------------------------
 # Datasets and agreements
 # ---------------------------------------------------------------------------
+def _record_level_before(request: HttpRequest, datasets: list[Dataset]) -> set[int]:
+    return {d.pk for d in datasets if d.pk and can_see_records(request.user, d)}
+
+
+def _refuse_widening_own_access(
+    request: HttpRequest, datasets: list[Dataset], before: set[int]
+) -> None:
+    """Nobody but a superuser widens their own record-level access through the admin (by naming
+    their organisation in an agreement or making it a dataset's owner). Raised inside the
+    admin's transaction, so the change is rolled back."""
+    if request.user.is_superuser:
+        return
+    for dataset in datasets:
+        dataset.refresh_from_db()
+        if dataset.pk not in before and can_see_records(request.user, dataset):
+            raise PermissionDenied(
+                "This change would let you see the dataset's records; ask another data steward."
+            )
+
+
 class AgreementInline(admin.StackedInline):
     model = DataSharingAgreement
     extra = 0
@@ -180,6 +202,20 @@ class DatasetAdmin(admin.ModelAdmin):
     list_select_related = ["owner"]
     inlines = [AgreementInline]
 
+    def save_model(self, request: HttpRequest, obj: Dataset, form: Any, change: bool) -> None:
+        # Measured on the stored dataset and agreements, before this change is written.
+        stored = Dataset.objects.filter(pk=obj.pk).first() if change else None
+        request._record_level_before = (  # type: ignore[attr-defined]
+            _record_level_before(request, [stored]) if stored else set()
+        )
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if change:
+            before = getattr(request, "_record_level_before", set())
+            _refuse_widening_own_access(request, [form.instance], before)
+
 
 @admin.register(DataSharingAgreement)
 class DataSharingAgreementAdmin(admin.ModelAdmin):
@@ -190,10 +226,28 @@ class DataSharingAgreementAdmin(admin.ModelAdmin):
     date_hierarchy = "start_date"
     list_select_related = ["dataset"]
 
+    def save_model(
+        self, request: HttpRequest, obj: DataSharingAgreement, form: Any, change: bool
+    ) -> None:
+        # Measured on the stored agreements, before this one's dates or names change.
+        request._record_level_before = _record_level_before(  # type: ignore[attr-defined]
+            request, [obj.dataset]
+        )
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        before = getattr(request, "_record_level_before", set())
+        _refuse_widening_own_access(request, [form.instance.dataset], before)
+
 
 @admin.register(IncidentRecord)
 class IncidentRecordAdmin(admin.ModelAdmin):
-    """Read-only: records change only through uploads, so that every change can be withdrawn."""
+    """Read-only: records change only through uploads, so that every change can be withdrawn.
+
+    Lists only the records the signed-in person may see at record level (``incidents.access``):
+    being staff, or a superuser, opens no dataset.
+    """
 
     list_display = ["source_ref", "dataset", "occurred_on", "category", "lsoa", "outside_area"]
     list_filter = ["dataset", "category", "outside_area", "date_precision"]
@@ -201,6 +255,13 @@ class IncidentRecordAdmin(admin.ModelAdmin):
     list_select_related = ["dataset", "category", "lsoa"]
     date_hierarchy = "occurred_on"
     show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return (
+            super()
+            .get_queryset(request)
+            .filter(dataset__in=datasets_with_records_visible(request.user).values("pk"))
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -97,6 +97,7 @@ DATASETS: list[dict[str, Any]] = [
             "assault method, drawn at random with a fixed seed. The latest month is deliberately "
             "missing (a month late). Upload dates are simulated."
         ),
+        # The convenor's analysts put police and hospital figures side by side for the SNA.
         "record_level": ["opfcc"],
         "hide_coordinates": True,
         "basis": LEGAL_BASIS_HEALTH,

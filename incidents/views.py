@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 
 from core.exports import escape_formula
 
@@ -24,6 +25,7 @@ from .services import records_viewed_log
 PAGE_SIZE = 50
 
 
+@never_cache
 def data_home(request: HttpRequest) -> HttpResponse:
     """Datasets the person can see, with their access level and agreement status."""
     rows = selectors.datasets_overview(request.user)
@@ -34,6 +36,7 @@ def _filter_form(request: HttpRequest, dataset: Any) -> RecordFilterForm:
     return RecordFilterForm(request.GET or None, months=selectors.dataset_months(dataset))
 
 
+@never_cache
 def record_list(request: HttpRequest, slug: str) -> HttpResponse:
     """One dataset's records, filtered, sorted and paginated (record-level access only)."""
     dataset = access.dataset_for_records_or_404(request.user, slug)
@@ -66,6 +69,7 @@ def record_list(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+@never_cache
 def record_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """One record (record-level access only); coordinates only where the agreement allows."""
     dataset = access.dataset_for_records_or_404(request.user, slug)
@@ -93,6 +97,7 @@ class _Echo:
         return value
 
 
+@never_cache
 def record_export(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     """The filtered records as CSV, formula-escaped and logged (record-level access only)."""
     dataset = access.dataset_for_records_or_404(request.user, slug)
@@ -123,6 +128,7 @@ def record_export(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     return response
 
 
+@never_cache
 def aggregates(request: HttpRequest, slug: str) -> HttpResponse:
     """Counts and rates for any dataset; suppressed for people without record-level access."""
     dataset = access.dataset_for_aggregates_or_404(request.user, slug)

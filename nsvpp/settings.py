@@ -182,6 +182,13 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
 }
+# Proxies we run in front of the portal, each appending to X-Forwarded-For. The client address
+# for every rate limit (sign-in, surveys) is that many entries from the right of the header;
+# 0 (no proxy) ignores the header and uses the connection's address. See core/client_ip.py.
+TRUSTED_PROXY_COUNT: int = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 INVITATION_VALID_DAYS: int = env.int("INVITATION_VALID_DAYS", default=7)
 
 # Sessions end after a period of inactivity: each request pushes the expiry forward.
@@ -296,18 +303,22 @@ if not DEBUG:
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # ---------------------------------------------------------------------------
-# Logging: to stderr, no request details for public survey pages (see core.logging)
+# Logging: to stderr, no request details for public survey pages and no URL secrets
+# (invitation, password-reset and confirmation tokens) in any line (see core.logging)
 # ---------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"anonymise": {"()": "core.logging.DropPublicRequestDetails"}},
+    "filters": {
+        "anonymise": {"()": "core.logging.DropPublicRequestDetails"},
+        "redact_secrets": {"()": "core.logging.RedactSecrets"},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["anonymise"],
+            "filters": ["anonymise", "redact_secrets"],
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
@@ -330,13 +341,12 @@ ACCOUNT_FORMS = {
     "change_password": "partners.forms.ChangePasswordForm",
     "reauthenticate": "partners.forms.ReauthenticateForm",
 }
-# Surveys: submissions per resident address per window (held only in the cache), the fewest
-# seconds between starting and submitting, and the request header holding the resident's
-# address (HTTP_X_FORWARDED_FOR behind a proxy that sets it; REMOTE_ADDR otherwise).
+# Surveys: submissions per resident address per window (held only in the cache) and the fewest
+# seconds between starting and submitting. The address comes from core.client_ip
+# (TRUSTED_PROXY_COUNT).
 SURVEY_RATE_LIMIT: int = env.int("SURVEY_RATE_LIMIT", default=20)
 SURVEY_RATE_LIMIT_WINDOW_SECONDS: int = env.int("SURVEY_RATE_LIMIT_WINDOW_SECONDS", default=3600)
 SURVEY_MIN_COMPLETION_SECONDS: int = env.int("SURVEY_MIN_COMPLETION_SECONDS", default=10)
-SURVEY_CLIENT_IP_HEADER: str = env.str("SURVEY_CLIENT_IP_HEADER", default="REMOTE_ADDR")
 # django-import-export (staff's small-file tool): strip a leading "=" from exported cells. The
 # incidents resources also prefix "'" to cells starting with = + - @ (OWASP CSV injection).
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True

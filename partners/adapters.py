@@ -5,6 +5,8 @@ from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from django.http import HttpRequest
 
+from core.client_ip import client_ip
+
 from .second_factor import second_factor_required
 
 
@@ -13,6 +15,10 @@ class InvitationOnlyAccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request: HttpRequest) -> bool:  # noqa: ARG002
         return False
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        # Sign-in rate limits key on the same address as the survey limit (TRUSTED_PROXY_COUNT).
+        return client_ip(request)
 
 
 class PortalMFAAdapter(DefaultMFAAdapter):

@@ -4,13 +4,41 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 
 from . import services
 from .admin_second_factor import SecondFactorResetAdminMixin
 from .forms import InvitationAdminForm
 from .models import Invitation, Membership, Organisation, Partnership, User
+
+# Only a superuser may grant these: they open the admin or widen what a person may change there.
+PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+
+def privilege_refuse_unless_superuser(*, request: HttpRequest, user: User) -> None:
+    """Refuse (403) a save by a non-superuser that would give ``user`` staff or superuser status.
+
+    Read-only fields already keep these out of the form; this is the server-side refusal that
+    holds whatever the browser sends (and for a new user, whatever the form's defaults are).
+    """
+    if request.user.is_superuser:
+        return
+    before = User.objects.filter(pk=user.pk).values("is_staff", "is_superuser").first() or {
+        "is_staff": False,
+        "is_superuser": False,
+    }
+    if (user.is_staff and not before["is_staff"]) or (
+        user.is_superuser and not before["is_superuser"]
+    ):
+        raise PermissionDenied("Only a superuser may make someone staff or a superuser.")
+
+
+def membership_refuse_own(*, request: HttpRequest, membership: Membership) -> None:
+    """Refuse (403) a non-superuser adding or changing their own membership: a membership can
+    give record-level access, so nobody widens their own through the admin."""
+    if not request.user.is_superuser and membership.user_id == request.user.pk:
+        raise PermissionDenied("You cannot change your own memberships; ask a superuser.")
 
 
 class MembershipInline(admin.TabularInline):
@@ -40,6 +68,44 @@ class UserAdmin(SecondFactorResetAdminMixin, BaseUserAdmin):
     )
     readonly_fields = ("last_login", "date_joined")
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if request.user.is_superuser:
+            return fields
+        # A new e-mail address (then a password reset) would hand the account to someone else.
+        return fields + PRIVILEGE_FIELDS + (("email",) if obj is not None else ())
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> Any:
+        # People set their own passwords (invitation, reset by e-mail); staff setting one could
+        # sign in as a partner with record-level access.
+        if not request.user.is_superuser:
+            raise PermissionDenied("Only a superuser may set someone's password.")
+        return super().user_change_password(request, id, form_url)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A staff or superuser account is changed only by a superuser: otherwise a staff member
+        # could take it over (new e-mail, new password) and act with its groups.
+        if obj is not None and not request.user.is_superuser and (obj.is_staff or obj.is_superuser):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and not request.user.is_superuser and (obj.is_staff or obj.is_superuser):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        privilege_refuse_unless_superuser(request=request, user=obj)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        # Groups and permissions are saved here (many-to-many), after save_model.
+        if not request.user.is_superuser and any(
+            name in form.changed_data for name in ("groups", "user_permissions")
+        ):
+            raise PermissionDenied("Only a superuser may change groups or permissions.")
+        super().save_related(request, form, formsets, change)
+
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
@@ -49,6 +115,12 @@ class OrganisationAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("short_name",)}
     inlines = [MembershipInline]
 
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        for inline_form in formset.forms:
+            if inline_form.has_changed() and isinstance(inline_form.instance, Membership):
+                membership_refuse_own(request=request, membership=inline_form.instance)
+        super().save_formset(request, form, formset, change)
+
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
@@ -57,6 +129,10 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ("user__email", "user__full_name", "organisation__name")
     autocomplete_fields = ("user", "organisation")
     list_select_related = ("user", "organisation")
+
+    def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
+        membership_refuse_own(request=request, membership=obj)
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Invitation)

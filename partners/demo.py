@@ -7,6 +7,7 @@ from typing import Any
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 
 from .models import Membership, Organisation, Partnership
 
@@ -92,13 +93,15 @@ ORGANISATIONS: list[tuple[str, str, str, str, str, str]] = [
 ]
 
 STAFF_EMAIL = "staff@opfcc.example.org"
+CONVENOR_ANALYST_EMAIL = "analyst@opfcc.example.org"
+# The demo staff member runs the partnership from the admin; not a superuser (least privilege).
+STAFF_GROUPS = ("Partnership administrators", "Data stewards")
 
 
 def _user(email: str, full_name: str, *, is_staff: bool = False) -> Any:
     User = get_user_model()
     user, created = User.objects.get_or_create(
-        email=email,
-        defaults={"full_name": full_name, "is_staff": is_staff, "is_superuser": is_staff},
+        email=email, defaults={"full_name": full_name, "is_staff": is_staff}
     )
     if created:
         user.set_password(DEMO_PASSWORD)
@@ -125,14 +128,24 @@ def seed(*, stdout: Any) -> None:
                 user=user, organisation=organisation, defaults={"role": role}
             )
     opfcc = Organisation.objects.get(slug="opfcc")
+    Partnership.objects.filter(convenor_organisation__isnull=True).update(
+        convenor_organisation=opfcc
+    )
     staff = _user(STAFF_EMAIL, "Priya Shah", is_staff=True)
+    staff.groups.add(*Group.objects.filter(name__in=STAFF_GROUPS))
     Membership.objects.get_or_create(
         user=staff, organisation=opfcc, defaults={"role": "partner_lead"}
+    )
+    # The convenor's analyst: record level only where an agreement names the OPFCC.
+    convenor_analyst = _user(CONVENOR_ANALYST_EMAIL, "OPFCC Analyst")
+    Membership.objects.get_or_create(
+        user=convenor_analyst, organisation=opfcc, defaults={"role": "analyst"}
     )
     stdout.write(
         "Demo sign-ins (password for all: "
         f"{DEMO_PASSWORD}):\n"
         f"  OPFCC staff (admin):   {STAFF_EMAIL}\n"
+        f"  OPFCC analyst:         {CONVENOR_ANALYST_EMAIL}\n"
         "  Police analyst:        analyst@police.example.org\n"
         "  Police partner lead:   partner.lead@police.example.org\n"
         "  ICB analyst:           analyst@icb.example.org\n"

@@ -32,7 +32,11 @@ class UserManager(BaseUserManager["User"]):
 
 
 class User(AbstractUser):
-    """A person who signs in with their work e-mail. OPFCC staff have is_staff set."""
+    """A person who signs in with their work e-mail.
+
+    ``is_staff`` only opens the admin; what a staff member may change there comes from their
+    groups. Record-level access never comes from this model: see ``incidents.access``.
+    """
 
     username = None  # type: ignore[assignment]
     email = models.EmailField("e-mail address", unique=True)
@@ -65,6 +69,18 @@ class Partnership(models.Model):
     also_known_as = models.CharField(max_length=200, blank=True)
     convenor = models.CharField(
         max_length=200, help_text="The local policing body that convenes the partnership."
+    )
+    convenor_organisation = models.ForeignKey(
+        "Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=(
+            "The convenor's organisation in the portal. Its members follow the strategy's "
+            "delivery evidence; its analysts see a dataset's records only when the dataset's "
+            "agreement names it, like any other partner."
+        ),
     )
     contact_email = models.EmailField(blank=True)
     about = models.TextField(help_text="Plain-English introduction shown on the public home page.")

@@ -20,6 +20,12 @@ def partnership_current() -> Partnership | None:
     return Partnership.objects.order_by("pk").first()
 
 
+def partnership_convenor_organisation_id() -> int | None:
+    """Id of the convenor's organisation (the OPFCC), when the partnership names one."""
+    partnerships = Partnership.objects.order_by("pk")
+    return partnerships.values_list("convenor_organisation_id", flat=True).first()
+
+
 def organisations_active() -> QuerySet[Organisation]:
     """Active partner organisations, by name."""
     return Organisation.objects.filter(is_active=True).order_by("name")

@@ -15,7 +15,11 @@ from django.utils import timezone
 from core.disclosure import SENSITIVE, STANDARD, DisclosureRule, publish_count
 from incidents.models import IncidentRecord, PriorityCrimeType
 from partners.models import Organisation
-from partners.selectors import user_has_role, user_organisation_ids
+from partners.selectors import (
+    partnership_convenor_organisation_id,
+    user_has_role,
+    user_organisation_ids,
+)
 
 from .models import (
     UNDER_25_BANDS,
@@ -250,24 +254,33 @@ def action_timeline(*, action: Action) -> list[TimelineEntry]:
 
 
 def user_can_update_action(user: Any, action: Action) -> bool:
-    """OPFCC staff, or a partner lead of the action's lead organisation."""
+    """A partner lead of the action's lead organisation, or staff allowed to change actions."""
     if not getattr(user, "is_authenticated", False):
         return False
-    if user.is_staff:
+    if user.has_perm("strategy.change_action"):
         return True
     return user_has_role(user, organisation_id=action.lead_organisation_id, roles={"partner_lead"})
 
 
 def user_can_see_evidence(user: Any, action: Action) -> bool:
-    """Evidence files stay with staff and the organisations delivering the action."""
+    """Evidence files stay with the organisations delivering the action, the convenor's
+    members (who follow the plan's delivery) and staff allowed to read progress updates."""
     if not getattr(user, "is_authenticated", False):
         return False
-    if user.is_staff:
-        return True
     mine = user_organisation_ids(user)
-    if action.lead_organisation_id in mine:
+    convenor_id = partnership_convenor_organisation_id()
+    if action.lead_organisation_id in mine or (convenor_id is not None and convenor_id in mine):
+        return True
+    if user.has_perm("strategy.view_progressupdate"):
         return True
     return action.supporting_organisations.filter(id__in=mine).exists()
+
+
+def user_can_refresh_measures(user: Any) -> bool:
+    """Staff allowed to change outcome measures ask for a refresh from incident data."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return user.has_perm("strategy.change_outcomemeasure")
 
 
 def progress_update_get(*, pk: int) -> ProgressUpdate:

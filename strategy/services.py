@@ -28,7 +28,7 @@ from .models import (
     Strategy,
 )
 from .resources import ActionResource
-from .selectors import measure_query_counts, user_can_update_action
+from .selectors import measure_query_counts, user_can_refresh_measures, user_can_update_action
 
 EVIDENCE_EXTENSIONS = {".pdf", ".docx", ".xlsx", ".csv", ".odt", ".ods", ".pptx", ".png", ".jpg"}
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
@@ -236,8 +236,8 @@ class RefreshResult:
 
 
 def _can_refresh(actor: Any | None) -> bool:
-    # None is the schedule; people must be OPFCC staff.
-    return actor is None or bool(getattr(actor, "is_authenticated", False) and actor.is_staff)
+    # None is the schedule; people need the permission to change outcome measures.
+    return actor is None or user_can_refresh_measures(actor)
 
 
 def _period_label(start: datetime.date, end: datetime.date) -> str:

@@ -110,9 +110,10 @@ def action_update(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "strategy/action_update.html", {"action": action, "form": form})
 
 
+@never_cache
 @require_safe
 def update_evidence(request: HttpRequest, pk: int) -> FileResponse:
-    """Stream an update's evidence file to staff and the organisations delivering the action."""
+    """Stream an update's evidence file to those who may see it (see the selector)."""
     update = selectors.progress_update_get(pk=pk)
     if not update.evidence:
         raise Http404("This update has no evidence file.")
@@ -155,7 +156,7 @@ def measure_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "measure": view.measure,
             "query": query,
             "query_rows": selectors.measure_query_description(query) if query else [],
-            "can_refresh": request.user.is_staff and query is not None,
+            "can_refresh": selectors.user_can_refresh_measures(request.user) and query is not None,
         },
     )
 
@@ -163,8 +164,8 @@ def measure_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def measure_refresh(request: HttpRequest, slug: str) -> HttpResponse:
     """OPFCC staff ask for a measure to be recomputed from incident data (in the background)."""
-    if not request.user.is_staff:
-        raise PermissionDenied("Only OPFCC staff can refresh a measure.")
+    if not selectors.user_can_refresh_measures(request.user):
+        raise PermissionDenied("Only the partnership team can refresh a measure.")
     view = selectors.measure_get(slug=slug)
     try:
         services.measure_refresh_queue(measure=view.measure, actor=request.user)

@@ -18,6 +18,8 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest
 
+from core.client_ip import client_ip
+
 
 @dataclass(frozen=True)
 class RateLimitStatus:
@@ -27,10 +29,8 @@ class RateLimitStatus:
 
 
 def client_address(request: HttpRequest) -> str:
-    """The resident's address as the configured header gives it (right-most proxy entry)."""
-    header = settings.SURVEY_CLIENT_IP_HEADER
-    raw = request.META.get(header, "") or request.META.get("REMOTE_ADDR", "")
-    return raw.split(",")[-1].strip()
+    """The resident's address, by the rule sign-in uses too (``core.client_ip``)."""
+    return client_ip(request)
 
 
 def _key(request: HttpRequest, window_start: int) -> str:

@@ -128,11 +128,12 @@ NONE = "none"
 
 
 def results_access(user: Any) -> str:
-    """'full' (staff, analysts: free text, tagging, response-level exports), 'aggregate'
-    (partner leads and viewers: counts, charts, suppressed exports) or 'none'."""
+    """'full' (analysts, and staff allowed to read responses: free text, tagging,
+    response-level exports), 'aggregate' (partner leads and viewers: counts, charts, suppressed
+    exports) or 'none'."""
     if not getattr(user, "is_authenticated", False):
         return NONE
-    if user.is_staff:
+    if user.has_perm("surveys.view_response"):
         return FULL
     roles = user_roles(user)
     if "analyst" in roles:
@@ -142,10 +143,15 @@ def results_access(user: Any) -> str:
     return NONE
 
 
+def user_can_manage_surveys(user: Any) -> bool:
+    """Staff who build surveys (permission to change them): draft results and previews."""
+    return bool(getattr(user, "is_authenticated", False) and user.has_perm("surveys.change_survey"))
+
+
 def surveys_for_results(user: Any) -> QuerySet[Survey]:
     """Surveys whose results the person may read, with response counts."""
     surveys = Survey.objects.annotate(response_count=Count("responses")).order_by("-opens_at")
-    if getattr(user, "is_staff", False):
+    if user_can_manage_surveys(user):
         return surveys
     return surveys.filter(is_published=True, opens_at__lte=timezone.now())
 

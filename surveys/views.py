@@ -49,7 +49,7 @@ def _save_progress(request: HttpRequest, survey: Survey, progress: dict[str, Any
 
 def _is_preview(request: HttpRequest, survey: Survey) -> bool:
     return bool(
-        getattr(request.user, "is_staff", False)
+        selectors.user_can_manage_surveys(request.user)
         and request.session.get(f"survey-preview-{survey.pk}")
     )
 
@@ -403,10 +403,11 @@ def events(request: HttpRequest) -> HttpResponse:
 # -- staff: preview -----------------------------------------------------------------------------
 
 
+@never_cache
 @require_safe
 def preview(request: HttpRequest, pk: int) -> HttpResponse:
     """Staff see a survey as a resident would, whatever its state; nothing they send is kept."""
-    if not request.user.is_staff:
+    if not selectors.user_can_manage_surveys(request.user):
         raise PermissionDenied
     survey = get_object_or_404(Survey, pk=pk)
     request.session[f"survey-preview-{survey.pk}"] = True
@@ -427,6 +428,7 @@ def _results_survey(request: HttpRequest, slug: str, need: str = selectors.AGGRE
     return _structure_or_404(slug)
 
 
+@never_cache
 @require_safe
 def results_index(request: HttpRequest) -> HttpResponse:
     """Surveys whose results the person may read."""
@@ -440,6 +442,7 @@ def results_index(request: HttpRequest) -> HttpResponse:
     )
 
 
+@never_cache
 @require_safe
 def results(request: HttpRequest, slug: str) -> HttpResponse:
     """Counts and percentages per question, responses over time, filters by answer."""
@@ -470,6 +473,7 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+@never_cache
 @require_safe
 def crosstab(request: HttpRequest, slug: str) -> HttpResponse:
     """A cross-tabulation of any two choice questions."""
@@ -511,6 +515,7 @@ def crosstab(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+@never_cache
 @require_safe
 def free_text(request: HttpRequest, slug: str) -> HttpResponse:
     """Free-text answers with search and themes (staff and analysts only)."""
@@ -545,6 +550,7 @@ def free_text(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def tag_answer(request: HttpRequest, slug: str, answer_id: int) -> HttpResponse:
     """Tag one free-text answer with themes (staff and analysts only)."""
@@ -579,6 +585,7 @@ def tag_answer(request: HttpRequest, slug: str, answer_id: int) -> HttpResponse:
     )
 
 
+@never_cache
 @require_POST
 def export(request: HttpRequest, slug: str) -> HttpResponse:
     """Download results as CSV or XLSX; every export is logged."""

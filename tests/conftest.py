@@ -4,16 +4,26 @@
 - bob: analyst at organisation B (health) — must never see A's record-level data
 - lead: partner lead at organisation A
 - viewer: viewer at organisation A
-- staff: OPFCC staff (Django staff), member of the convenor organisation
+- staff: OPFCC staff: opens the admin (``is_staff``), in the "Partnership administrators"
+  group, partner lead at the convenor organisation; not a superuser, no record-level access
+- steward: OPFCC staff in the "Data stewards" group, viewer at the convenor organisation
+- superuser: a superuser with no membership (still no record-level access)
+- convenor_analyst: analyst at the convenor organisation (record level only where an
+  agreement names the convenor)
+- nobody: signed in, no membership of any organisation
 - anonymous: a resident with no account
+
+``opfcc`` is the convenor organisation (``Partnership.convenor_organisation``).
 """
 
 from __future__ import annotations
 
 import contextlib
+from importlib import import_module
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Group
 from django.test import Client
 
 from tests.factories import (
@@ -25,6 +35,9 @@ from tests.factories import (
 )
 
 PASSWORD = "correct-horse-battery"
+# Created by partners/migrations/0003_staff_groups.py.
+PARTNERSHIP_ADMINISTRATORS = "Partnership administrators"
+DATA_STEWARDS = "Data stewards"
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
@@ -80,14 +93,17 @@ def org_b(db):
 
 
 @pytest.fixture
-def opfcc(db):
-    return OrganisationFactory(
+def opfcc(partnership):
+    organisation = OrganisationFactory(
         name="Office of the Testshire PFCC",
         short_name="OPFCC",
         slug="opfcc",
         kind="policing_body",
         specified_area="",
     )
+    partnership.convenor_organisation = organisation
+    partnership.save(update_fields=["convenor_organisation"])
+    return organisation
 
 
 @pytest.fixture
@@ -128,11 +144,50 @@ def viewer(org_a):
 
 @pytest.fixture
 def staff(opfcc):
-    user = UserFactory(
-        email="sam@opfcc.example.org", full_name="Sam Staff", is_staff=True, is_superuser=True
-    )
+    user = UserFactory(email="sam@opfcc.example.org", full_name="Sam Staff", is_staff=True)
+    user.groups.add(staff_group(PARTNERSHIP_ADMINISTRATORS))
     MembershipFactory(user=user, organisation=opfcc, role="partner_lead")
     return user
+
+
+@pytest.fixture
+def steward(opfcc):
+    user = UserFactory(email="dee@opfcc.example.org", full_name="Dee Steward", is_staff=True)
+    user.groups.add(staff_group(DATA_STEWARDS))
+    MembershipFactory(user=user, organisation=opfcc, role="viewer")
+    return user
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(
+        email="root@opfcc.example.org", full_name="Su Peruser", is_staff=True, is_superuser=True
+    )
+
+
+@pytest.fixture
+def convenor_analyst(opfcc):
+    return MembershipFactory(
+        user=UserFactory(email="cat@opfcc.example.org", full_name="Cat Convenor-Analyst"),
+        organisation=opfcc,
+        role="analyst",
+    ).user
+
+
+@pytest.fixture
+def nobody(db):
+    return UserFactory(email="nobody@example.org", full_name="Nadia Nobody")
+
+
+def staff_group(name: str) -> Group:
+    """A group the staff-groups migration creates (again, after a transactional test's flush)."""
+    group = Group.objects.filter(name=name).first()
+    if group is None:
+        from django.apps import apps
+
+        import_module("partners.migrations.0003_staff_groups").groups_create(apps, None)
+        group = Group.objects.get(name=name)
+    return group
 
 
 def _client_for(user) -> Client:
@@ -172,3 +227,23 @@ def viewer_client(viewer) -> Client:
 @pytest.fixture
 def staff_client(staff) -> Client:
     return _client_for(staff)
+
+
+@pytest.fixture
+def steward_client(steward) -> Client:
+    return _client_for(steward)
+
+
+@pytest.fixture
+def superuser_client(superuser) -> Client:
+    return _client_for(superuser)
+
+
+@pytest.fixture
+def convenor_analyst_client(convenor_analyst) -> Client:
+    return _client_for(convenor_analyst)
+
+
+@pytest.fixture
+def nobody_client(nobody) -> Client:
+    return _client_for(nobody)

@@ -1,5 +1,8 @@
 """Admin for uploads (registered through incidents/admin.py): read-only, for staff to look up.
 
+Lists only uploads to datasets whose records the person may see (``incidents.access``): an
+upload's file and error report hold record-level rows.
+
 Uploads change only through the pipeline (browser flow or ``import_incidents``), so that every
 change keeps its versions and audit events; the admin never edits or deletes them.
 """
@@ -11,6 +14,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from incidents.access import datasets_with_records_visible
 from incidents.models import Upload
 
 
@@ -32,6 +36,13 @@ class UploadAdmin(admin.ModelAdmin):
     search_fields = ("original_filename", "sha256")
     date_hierarchy = "uploaded_at"
     list_select_related = ("dataset", "uploaded_by")
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return (
+            super()
+            .get_queryset(request)
+            .filter(dataset__in=datasets_with_records_visible(request.user).values("pk"))
+        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [field.name for field in Upload._meta.fields]

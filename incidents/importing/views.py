@@ -25,6 +25,7 @@ from .summary import upload_summary_lines
 REFRESH_SECONDS = 2
 
 
+@never_cache
 @require_safe
 def upload_start(request: HttpRequest) -> HttpResponse:
     datasets = selectors.datasets_for_upload(request.user)

@@ -121,3 +121,32 @@ def test_totp_code_is_for_demo_accounts_in_debug_mode_only(settings, alice):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="DJANGO_DEBUG=true"):
         call_command("totp_code", demo_person.email, stdout=StringIO())
+
+
+@pytest.mark.django_db
+def test_demo_staff_run_the_admin_and_the_convenor_analyst_sees_named_datasets(settings, tmp_path):
+    from django.contrib.auth import get_user_model
+
+    from incidents import access
+    from partners.models import Partnership
+
+    settings.SHARED_DATA_DIR = str(tmp_path / "absent")
+    settings.DEBUG = True
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "analyst@opfcc.example.org" in out.getvalue()
+    User = get_user_model()
+    staff = User.objects.get(email="staff@opfcc.example.org")
+    assert staff.is_staff and not staff.is_superuser
+    assert set(staff.groups.values_list("name", flat=True)) == {
+        "Partnership administrators",
+        "Data stewards",
+    }
+    assert not access.datasets_with_records_visible(staff).exists()
+    assert Partnership.objects.get().convenor_organisation.slug == "opfcc"
+    convenor_analyst = User.objects.get(email="analyst@opfcc.example.org")
+    visible = set(
+        access.datasets_with_records_visible(convenor_analyst).values_list("slug", flat=True)
+    )
+    # Every dataset with a current agreement names the convenor; the lapsed one shows nothing.
+    assert visible == {"police-uk-street", "police-extract", "istv-ed", "yos-extract"}

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from incidents import access
+from tests.factories import MembershipFactory
 from tests.incidents.factories import AgreementFactory, DatasetFactory, RecordFactory
 
 pytestmark = pytest.mark.django_db
@@ -74,9 +75,14 @@ def test_agreement_problem_for_closed_dataset(police_dataset):
     assert "closed to new uploads" in access.agreement_problem(police_dataset)
 
 
-def test_only_owning_analysts_and_staff_can_upload(police_dataset, alice, bob, lead, viewer, staff):
+def test_only_owning_analysts_can_upload(
+    police_dataset, alice, bob, lead, viewer, staff, superuser, convenor_analyst, opfcc
+):
+    AgreementFactory(dataset=police_dataset, record_level_organisations=[opfcc])
     assert access.can_upload(alice, police_dataset)
-    assert access.can_upload(staff, police_dataset)
+    assert not access.can_upload(staff, police_dataset)
+    assert not access.can_upload(superuser, police_dataset)
+    assert not access.can_upload(convenor_analyst, police_dataset)
     assert not access.can_upload(bob, police_dataset)
     assert not access.can_upload(lead, police_dataset)
     assert not access.can_upload(viewer, police_dataset)
@@ -84,12 +90,57 @@ def test_only_owning_analysts_and_staff_can_upload(police_dataset, alice, bob, l
     assert not access.can_upload(alice, police_dataset)
 
 
-def test_record_access_owner_named_and_staff(police_dataset, alice, bob, viewer, staff, opfcc):
+def test_record_access_owner_members_and_named_analysts(
+    police_dataset, alice, bob, viewer, lead, convenor_analyst, opfcc
+):
     AgreementFactory(dataset=police_dataset, record_level_organisations=[opfcc])
     assert access.can_see_records(alice, police_dataset)
     assert access.can_see_records(viewer, police_dataset)
-    assert access.can_see_records(staff, police_dataset)
+    assert access.can_see_records(lead, police_dataset)
+    assert access.can_see_records(convenor_analyst, police_dataset)
     assert not access.can_see_records(bob, police_dataset)
+
+
+def test_staff_and_superusers_get_no_record_level_access(
+    police_dataset, staff, steward, superuser, opfcc
+):
+    # Staff are members of the named convenor, but not analysts; the superuser has no membership.
+    AgreementFactory(dataset=police_dataset, record_level_organisations=[opfcc])
+    for person in (staff, steward, superuser):
+        assert not access.can_see_records(person, police_dataset), person
+        assert not access.datasets_with_records_visible(person).exists(), person
+
+
+def test_convenor_analyst_sees_records_only_where_the_agreement_names_the_convenor(
+    police_dataset, convenor_analyst, org_b
+):
+    AgreementFactory(dataset=police_dataset, record_level_organisations=[org_b])
+    assert not access.can_see_records(convenor_analyst, police_dataset)
+    with pytest.raises(Http404):
+        access.dataset_for_records_or_404(convenor_analyst, "police-data")
+
+
+def test_named_organisation_needs_the_analyst_role(police_dataset, org_b, bob):
+    AgreementFactory(dataset=police_dataset, record_level_organisations=[org_b])
+    lead_b = MembershipFactory(organisation=org_b, role="partner_lead").user
+    viewer_b = MembershipFactory(organisation=org_b, role="viewer").user
+    assert access.can_see_records(bob, police_dataset)
+    assert not access.can_see_records(lead_b, police_dataset)
+    assert not access.can_see_records(viewer_b, police_dataset)
+    assert set(access.datasets_with_records_visible(lead_b)) == set()
+    assert set(access.datasets_with_records_visible(bob)) == {police_dataset}
+
+
+def test_queryset_and_single_dataset_rules_agree_for_every_persona(
+    police_dataset, org_b, opfcc, alice, bob, lead, viewer, staff, superuser, convenor_analyst
+):
+    AgreementFactory(dataset=police_dataset, record_level_organisations=[opfcc, org_b])
+    other = DatasetFactory(owner=org_b, slug="icb-data")
+    AgreementFactory(dataset=other, record_level_organisations=[])
+    for person in (alice, bob, lead, viewer, staff, superuser, convenor_analyst):
+        listed = {d.slug for d in access.datasets_for_user(person) if d.record_level}
+        single = {d.slug for d in (police_dataset, other) if access.can_see_records(person, d)}
+        assert listed == single, person
 
 
 def test_named_organisation_loses_access_when_agreement_lapses(police_dataset, bob, org_b):
@@ -145,9 +196,12 @@ def test_dataset_for_upload_or_404_forbids_viewer_and_hides_from_others(
         access.dataset_for_upload_or_404(bob, "police-data")
 
 
-def test_records_visible_scopes_to_record_level_datasets(police_dataset, org_b, alice, bob, staff):
+def test_records_visible_scopes_to_record_level_datasets(
+    police_dataset, org_b, alice, bob, staff, superuser
+):
     mine = RecordFactory(dataset=police_dataset)
     theirs = RecordFactory(dataset=DatasetFactory(owner=org_b))
     assert list(access.records_visible(alice)) == [mine]
     assert list(access.records_visible(bob)) == [theirs]
-    assert set(access.records_visible(staff)) == {mine, theirs}
+    assert not access.records_visible(staff).exists()
+    assert not access.records_visible(superuser).exists()

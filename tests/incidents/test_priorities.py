@@ -260,7 +260,7 @@ def test_changing_a_rule_recomputes_affected_records(
 
 
 def test_changing_a_rule_in_the_admin_recomputes(
-    reference, dataset, staff_client, django_capture_on_commit_callbacks
+    reference, dataset, steward_client, django_capture_on_commit_callbacks
 ):
     record = make(dataset, "violence-with-injury", victim_age_band="25-34")
     compute(dataset)
@@ -281,7 +281,7 @@ def test_changing_a_rule_in_the_admin_recomputes(
         "window_end": "",
     }
     with django_capture_on_commit_callbacks(execute=True):
-        response = staff_client.post(
+        response = steward_client.post(
             f"/admin/incidents/priorityrule/{rule.pk}/change/", data, follow=False
         )
     assert response.status_code == 302, response.content.decode()[:3000]

@@ -45,9 +45,22 @@ def test_named_organisation_can_open_every_record_url(carol_client, record):
         assert carol_client.get(url).status_code == 200, url
 
 
-def test_staff_can_open_every_record_url(staff_client, record):
+def test_staff_and_superusers_cannot_open_record_urls(staff_client, superuser_client, record):
+    # is_staff and is_superuser open the admin, never a dataset's records (404, like a stranger).
+    for client in (staff_client, superuser_client):
+        for url in record_urls(record):
+            assert client.get(url).status_code == 404, url
+    assert not AuditEvent.objects.filter(action__startswith="records.").exists()
+
+
+def test_convenor_analyst_opens_record_urls_when_the_agreement_names_the_convenor(
+    convenor_analyst_client, record, opfcc
+):
     for url in record_urls(record):
-        assert staff_client.get(url).status_code == 200, url
+        assert convenor_analyst_client.get(url).status_code == 404, url
+    record.dataset.agreements.get().record_level_organisations.add(opfcc)
+    for url in record_urls(record):
+        assert convenor_analyst_client.get(url).status_code == 200, url
 
 
 def test_analyst_cannot_see_other_partners_records(bob_client, record):
@@ -214,14 +227,14 @@ def test_data_home_shows_access_level_and_agreement(alice_client, bob_client, re
     assert reverse("incidents:aggregates", args=["police-data"]) in page
 
 
-def test_staff_data_home_shows_every_dataset_at_record_level(staff_client, record, org_b):
+def test_staff_data_home_shows_aggregates_only(staff_client, record, org_b):
     from tests.incidents.factories import DatasetFactory
 
     DatasetFactory(owner=org_b, slug="icb-data", name="ICB data")
     response = staff_client.get(reverse("incidents:home"))
     assert response.status_code == 200
     rows = {row.dataset.slug: row for row in response.context["rows"]}
-    assert rows["police-data"].record_level and rows["icb-data"].record_level
+    assert not rows["police-data"].record_level and not rows["icb-data"].record_level
     assert rows["icb-data"].agreement_status == "None"
 
 

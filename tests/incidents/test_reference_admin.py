@@ -91,36 +91,36 @@ def test_switching_a_priority_off_by_import_recomputes_its_flags(
         "incidentrecord",
     ],
 )
-def test_staff_can_open_each_admin_list_and_search(staff_client, model):
+def test_data_steward_can_open_each_admin_list_and_search(steward_client, model):
     call_command("load_crime_categories", verbosity=0)
     call_command("load_priorities", verbosity=0)
     agreement = AgreementFactory()
     RecordFactory(dataset=agreement.dataset)
     url = reverse(f"admin:incidents_{model}_changelist")
-    assert staff_client.get(url).status_code == 200
-    assert staff_client.get(url, {"q": "a"}).status_code == 200
+    assert steward_client.get(url).status_code == 200
+    assert steward_client.get(url, {"q": "a"}).status_code == 200
 
 
-def test_staff_can_open_dataset_with_agreements_and_priority_with_rules(staff_client):
+def test_data_steward_can_open_dataset_with_agreements_and_priority_with_rules(steward_client):
     call_command("load_crime_categories", verbosity=0)
     call_command("load_priorities", verbosity=0)
     dataset = DatasetFactory()
     AgreementFactory(dataset=dataset)
-    response = staff_client.get(reverse("admin:incidents_dataset_change", args=[dataset.pk]))
+    response = steward_client.get(reverse("admin:incidents_dataset_change", args=[dataset.pk]))
     assert response.status_code == 200
     assert "Data sharing agreements" in response.content.decode()
     knife = PriorityCrimeType.objects.get(slug="knife-crime")
-    response = staff_client.get(
+    response = steward_client.get(
         reverse("admin:incidents_prioritycrimetype_change", args=[knife.pk])
     )
     assert response.status_code == 200
     assert "Possession of a weapon" in response.content.decode()
 
 
-def test_record_admin_is_read_only(staff_client):
+def test_record_admin_is_read_only(steward_client):
     record = RecordFactory()
-    assert staff_client.get(reverse("admin:incidents_incidentrecord_add")).status_code == 403
-    response = staff_client.post(
+    assert steward_client.get(reverse("admin:incidents_incidentrecord_add")).status_code == 403
+    response = steward_client.post(
         reverse("admin:incidents_incidentrecord_delete", args=[record.pk]), {"post": "yes"}
     )
     assert response.status_code == 403

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from incidents.importing import services
 from incidents.models import IncidentRecord, Upload
+from tests.factories import MembershipFactory
 from tests.incidents.factories import AgreementFactory, DatasetFactory
 from tests.incidents.test_import_support import (  # noqa: F401 - fixtures
     OUTSIDE,
@@ -238,19 +239,39 @@ def test_other_analyst_does_not_see_the_dataset_on_the_start_page(bob_client, po
     assert "You cannot upload to any dataset" in page
 
 
-def test_staff_may_upload(staff_client, police_dataset):
-    assert (
-        staff_client.get(reverse("incidents:upload_new", args=[police_dataset.slug])).status_code
-        == 200
-    )
+def test_staff_and_superusers_may_not_upload(staff_client, superuser_client, police_dataset):
+    # Not members of the owning organisation: the dataset's upload pages do not exist for them.
+    for client in (staff_client, superuser_client):
+        url = reverse("incidents:upload_new", args=[police_dataset.slug])
+        assert client.get(url).status_code == 404
 
 
-def test_staff_see_uploads_in_the_admin_read_only(staff_client, imported):
+def test_admin_lists_uploads_and_records_only_where_the_steward_sees_records(
+    steward, steward_client, superuser_client, imported, org_a
+):
     invalid, good = imported
-    changelist = staff_client.get(reverse("admin:incidents_upload_changelist"))
-    assert changelist.status_code == 200 and "q.csv" in changelist.content.decode()
-    assert staff_client.get(reverse("admin:incidents_upload_add")).status_code == 403
-    response = staff_client.post(reverse("admin:incidents_upload_delete", args=[good.pk]))
+    record = IncidentRecord.objects.filter(dataset=good.dataset).first()
+    assert record is not None
+    uploads = reverse("admin:incidents_upload_changelist")
+    records = reverse("admin:incidents_incidentrecord_changelist")
+    upload_page = reverse("admin:incidents_upload_change", args=[good.pk])
+    record_page = reverse("admin:incidents_incidentrecord_change", args=[record.pk])
+    for client in (steward_client, superuser_client):
+        listed = client.get(uploads)
+        assert listed.status_code == 200 and "q.csv" not in listed.content.decode()
+        listed = client.get(records)
+        assert listed.status_code == 200 and record.source_ref not in listed.content.decode()
+        # An object outside the queryset: the admin answers "does not exist" (a redirect).
+        assert client.get(upload_page).status_code == 302
+        assert client.get(record_page).status_code == 302
+    MembershipFactory(user=steward, organisation=org_a, role="viewer")
+    listed = steward_client.get(uploads)
+    assert listed.status_code == 200 and "q.csv" in listed.content.decode()
+    assert record.source_ref in steward_client.get(records).content.decode()
+    assert steward_client.get(upload_page).status_code == 200
+    assert steward_client.get(record_page).status_code == 200
+    assert steward_client.get(reverse("admin:incidents_upload_add")).status_code == 403
+    response = steward_client.post(reverse("admin:incidents_upload_delete", args=[good.pk]))
     assert response.status_code == 403
     assert Upload.objects.filter(pk=good.pk).exists()
 

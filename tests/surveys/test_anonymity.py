@@ -38,7 +38,7 @@ def _every_text_value() -> list[str]:
 
 
 def test_no_ip_address_or_user_agent_reaches_any_table(client, survey, settings):
-    settings.SURVEY_CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    settings.TRUSTED_PROXY_COUNT = 1
     survey.asks_for_contact = True
     survey.save()
     extra = {

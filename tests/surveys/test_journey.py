@@ -248,7 +248,7 @@ def test_rate_limit_refuses_with_an_accessible_429_page(survey, settings, client
 
 def test_rate_limit_counts_each_address_separately(survey, settings, client):
     settings.SURVEY_RATE_LIMIT = 1
-    settings.SURVEY_CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    settings.TRUSTED_PROXY_COUNT = 1
     for address in ("198.51.100.1", "198.51.100.2"):
         answer_all(client, survey)
         assert submit_check(client, survey, HTTP_X_FORWARDED_FOR=address).status_code == 302
