@@ -17,6 +17,7 @@ GROUP BY; the sum need not be reduced, this module takes it modulo 256).
   threshold; show "too few to show" instead of any figure from it.
 - ``rule_for(sensitive) -> Rule``; ``STANDARD`` (threshold 7) and ``SENSITIVE`` (10: sexual
   offences, domestic abuse, surveys marked sensitive).
+- ``area_allowed(level, sensitive) -> bool``: no area below ward for sensitive topics.
 - ``new_record_key()`` / ``record_key_sql(vendor)``: a new record's fixed random key.
 
 A ``Cell`` is an ``int`` (the published figure) or ``SUPPRESSED`` ("*"). Record-level users see raw
@@ -115,6 +116,19 @@ SENSITIVE = Rule(threshold=10, name="sensitive")
 def rule_for(sensitive: bool) -> Rule:
     """The sensitive rule (10) for sexual offences, domestic abuse and sensitive surveys."""
     return SENSITIVE if sensitive else STANDARD
+
+
+# Areas from the smallest up. Sexual offences and domestic abuse are never shown for an area
+# smaller than a ward (DOMAIN.md), whatever the count.
+AREA_LEVELS = ("lsoa", "ward", "district", "authority", "partnership")
+SMALLEST_SENSITIVE_AREA = "ward"
+
+
+def area_allowed(level: str, sensitive: bool) -> bool:
+    """Whether counts for areas of this level may be shown (sensitive: ward or larger)."""
+    if level not in AREA_LEVELS:
+        raise ValueError(f"unknown area level {level!r}")
+    return not sensitive or AREA_LEVELS.index(level) >= AREA_LEVELS.index(SMALLEST_SENSITIVE_AREA)
 
 
 def is_small(count: int, rule: Rule = STANDARD) -> bool:

@@ -462,7 +462,14 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
         "surveys/results.html",
         {
             "survey": survey,
-            "results": [] if too_few else selectors.question_results(structure, responses, rule),
+            "results": [
+                result
+                for result in (
+                    [] if too_few else selectors.question_results(structure, responses, rule)
+                )
+                # Only choice questions leave the partnership (free text can identify people).
+                if not publication or result.question.is_choice
+            ],
             "total": base.shown(rule),
             "too_few": too_few,
             "filters": filters,

@@ -13,6 +13,7 @@ from core.disclosure import (
     SENSITIVE,
     STANDARD,
     SUPPRESSED,
+    area_allowed,
     cell_key,
     disclose_cell,
     disclose_series,
@@ -112,3 +113,11 @@ def test_too_few_to_show():
 def test_negative_counts_are_refused():
     with pytest.raises(ValueError):
         disclose_cell(-1, 0)
+
+
+def test_no_area_below_ward_for_sensitive_topics():
+    assert not area_allowed("lsoa", sensitive=True)
+    assert area_allowed("ward", sensitive=True) and area_allowed("district", sensitive=True)
+    assert area_allowed("lsoa", sensitive=False)
+    with pytest.raises(ValueError):
+        area_allowed("street", sensitive=False)
