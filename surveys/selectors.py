@@ -152,11 +152,28 @@ def results_access(user: Any) -> str:
 
 
 def surveys_for_results(user: Any) -> QuerySet[Survey]:
-    """Surveys whose results the person may read, with response counts."""
-    surveys = Survey.objects.annotate(response_count=Count("responses")).order_by("-opens_at")
+    """Surveys whose results the person may read, with response counts and their key sums."""
+    surveys = Survey.objects.annotate(
+        response_count=Count("responses"), response_keys=Sum("responses__cell_key")
+    ).order_by("-opens_at")
     if getattr(user, "is_staff", False):
         return surveys
     return surveys.filter(is_published=True, opens_at__lte=timezone.now())
+
+
+def surveys_with_counts_shown(user: Any, access: str) -> list[Survey]:
+    """The results index: each survey's response count as the person may see it
+    (``response_shown``), disclosure-controlled for partner leads and viewers."""
+    surveys = list(surveys_for_results(user))
+    for survey in surveys:
+        survey.response_shown = (
+            survey.response_count
+            if access == FULL
+            else disclose_cell(
+                survey.response_count, survey.response_keys or 0, disclosure_rule(survey)
+            )
+        )
+    return surveys
 
 
 def survey_for_results(user: Any, slug: str) -> Survey | None:

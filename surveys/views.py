@@ -436,7 +436,7 @@ def results_index(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "surveys/results_index.html",
-        {"surveys": selectors.surveys_for_results(request.user), "access": access},
+        {"surveys": selectors.surveys_with_counts_shown(request.user, access), "access": access},
     )
 
 

@@ -134,3 +134,15 @@ def test_free_text_never_reaches_leads_or_viewers(viewer_client, lead_client, an
 def test_analysts_still_see_exact_figures_by_default(alice_client, answered):
     page = alice_client.get(reverse("surveys:results", args=[answered.slug]))
     assert not page.context["publication"] and page.context["total"] == 13
+
+
+def test_results_index_shows_leads_and_viewers_disclosed_response_counts(
+    viewer_client, alice_client, survey
+):
+    for _ in range(3):
+        _respond(survey, "no")
+    viewer = viewer_client.get(reverse("surveys:results_index"))
+    assert [s.response_shown for s in viewer.context["surveys"]] == [SUPPRESSED]
+    assert 'numeric">3</td>' not in viewer.content.decode()
+    analyst = alice_client.get(reverse("surveys:results_index"))
+    assert [s.response_shown for s in analyst.context["surveys"]] == [3]
