@@ -28,6 +28,7 @@ from core.disclosure import (
     disclose_series,
     disclose_table,
     rule_for,
+    too_few,
 )
 
 from . import access
@@ -310,6 +311,9 @@ class Aggregates:
     outside_area: Cell = 0
     no_area: Cell = 0
     population_year: int | None = None
+    # The period holds 1 to the threshold records: no breakdown at all ("too few to show").
+    too_few: bool = False
+    threshold: int = STANDARD.threshold
 
 
 def _rate(count: Cell, population: int | None) -> str:
@@ -417,6 +421,8 @@ def aggregates_for_dataset(
     )
     grand = (sum(n for n, _k in month_totals), sum(k for _n, k in month_totals))
     result.total = disclose_cell(*grand, rule_for_totals) if suppressed else grand[0]
+    result.threshold = rule_for_totals.threshold
+    result.too_few = suppressed and too_few(grand[0], rule_for_totals)
 
     # 2. Priorities (a record can count towards several, so these do not add up to the total).
     priorities = list(PriorityCrimeType.objects.filter(is_active=True))

@@ -138,3 +138,24 @@ def test_counts_outside_the_area_and_without_an_area_are_disclosure_controlled(p
     RecordFactory.create_batch(4, dataset=police_dataset, category=violence, lsoa=None)
     result = aggregates_for_dataset(dataset=police_dataset, record_level=False)
     assert (result.outside_area, result.no_area) == (SUPPRESSED, SUPPRESSED)
+
+
+def test_a_period_with_too_few_records_shows_no_breakdown(bob_client, alice_client, spread):
+    url = reverse("incidents:aggregates", args=[spread.slug])
+    # April holds 15 records (6 without an area, 9 robberies): enough for a breakdown.
+    page = bob_client.get(url, {"month_from": "2022-04", "month_to": "2022-04"})
+    assert not page.context["result"].too_few
+    RecordFactory.create_batch(
+        5,
+        dataset=spread,
+        category=CategoryFactory(slug="arson", name="Arson"),
+        lsoa=None,
+        occurred_on=dt.date(2022, 5, 1),
+    )
+    period = {"month_from": "2022-05", "month_to": "2022-05"}
+    page = bob_client.get(url, period)
+    assert page.context["result"].too_few and page.context["result"].total == SUPPRESSED
+    html = page.content.decode()
+    assert "Too few to show" in html and "By category and month" not in html
+    # Record-level readers still get the breakdown.
+    assert not alice_client.get(url, period).context["result"].too_few
