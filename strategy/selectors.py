@@ -682,7 +682,7 @@ def measure_value_disclosed(
     raw = measurement.value if measurement is not None else value
     if raw is None:
         return None
-    count = max(int(raw.to_integral_value(rounding=ROUND_HALF_UP)), 0)
+    count = max(int(Decimal(raw).to_integral_value(rounding=ROUND_HALF_UP)), 0)
     key_sum = measurement.key_sum if measurement is not None else None
     if key_sum is None:
         # No records to key: a keyed hash of the figure's identity stands in for the cell key,
