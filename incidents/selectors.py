@@ -22,9 +22,13 @@ from core.disclosure import (
     STANDARD,
     SUPPRESSED,
     Cell,
-    publish_count,
-    suppress_series,
-    suppress_table,
+    KeyedCount,
+    Rule,
+    disclose_cell,
+    disclose_series,
+    disclose_table,
+    rule_for,
+    too_few,
 )
 
 from . import access
@@ -307,6 +311,9 @@ class Aggregates:
     outside_area: Cell = 0
     no_area: Cell = 0
     population_year: int | None = None
+    # The period holds 1 to the threshold records: no breakdown at all ("too few to show").
+    too_few: bool = False
+    threshold: int = STANDARD.threshold
 
 
 def _rate(count: Cell, population: int | None) -> str:
@@ -322,22 +329,30 @@ def _bars(rows: list[AggregateRow]) -> None:
             row.bar = round(100 * int(row.count) / largest, 1)
 
 
-def _publish(values: list[int], *, suppressed: bool) -> list[Cell]:
-    """A series as the person may see it: raw for record-level access, else suppressed."""
-    return suppress_series(values, STANDARD) if suppressed else list(values)
+def _publish(pairs: list[KeyedCount], *, suppressed: bool, rule: Rule = STANDARD) -> list[Cell]:
+    """A series as the person may see it: raw for record-level access, else core.disclosure."""
+    if not suppressed:
+        return [count for count, _key in pairs]
+    return disclose_series(pairs, rule)
 
 
-def _publish_rows(rows: list[list[int]], sensitive_rows: list[bool], suppressed: bool) -> list:
+def _publish_rows(
+    rows: list[list[KeyedCount]], sensitive_rows: list[bool], suppressed: bool
+) -> list[list[Cell]]:
     """A table published with totals; sensitive rows use the sensitive rule, each block apart."""
     if not suppressed:
-        return [list(r) for r in rows]
+        return [[count for count, _key in r] for r in rows]
     out: list[list[Cell]] = [[] for _ in rows]
     for flag, rule in ((False, STANDARD), (True, SENSITIVE)):
         idx = [r for r, s in enumerate(sensitive_rows) if s == flag]
         if idx:
-            for r, published in zip(idx, suppress_table([rows[r] for r in idx], rule), strict=True):
+            for r, published in zip(idx, disclose_table([rows[r] for r in idx], rule), strict=True):
                 out[r] = published
     return out
+
+
+def _keyed(row: dict[str, Any], count: str = "n", keys: str = "keys") -> KeyedCount:
+    return row[count], row[keys] or 0
 
 
 def aggregates_for_dataset(
@@ -358,69 +373,91 @@ def aggregates_for_dataset(
         dataset=dataset, **RecordFilters(month_from=month_from, month_to=month_to).period_lookups()
     )
     result = Aggregates(dataset=dataset, suppressed=suppressed)
+    # Every count travels with the sum of its records' cell keys (core.disclosure): the same
+    # records always show the same figure, whatever the period or table.
+    keys = Sum("cell_key")
 
     # 1. Category × month (categories as rows, so a long period stays readable).
     cells = (
         records.annotate(month=TruncMonth("occurred_on"))
         .values("month", "category_id", "category__name", "category__is_sensitive")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("pk"), keys=keys)
         .order_by()
     )
-    grid: dict[int | None, dict[dt.date, int]] = {}
+    grid: dict[int | None, dict[dt.date, KeyedCount]] = {}
     categories: dict[int | None, tuple[str, bool]] = {}
     for cell in cells:
         month = cell["month"]
         month = month.date() if isinstance(month, dt.datetime) else month
-        grid.setdefault(cell["category_id"], {})[month] = cell["n"]
+        grid.setdefault(cell["category_id"], {})[month] = _keyed(cell)
         categories[cell["category_id"]] = (
             cell["category__name"] or "No category",
             bool(cell["category__is_sensitive"]),
         )
     category_ids = sorted(categories, key=lambda c: categories[c][0])
     month_keys = sorted({m for row in grid.values() for m in row})
-    raw = [[grid[c].get(m, 0) for m in month_keys] for c in category_ids]
+    raw = [[grid[c].get(m, (0, 0)) for m in month_keys] for c in category_ids]
     sensitive_rows = [categories[c][1] for c in category_ids]
     published = _publish_rows(raw, sensitive_rows, suppressed)
-    rule_for_totals = SENSITIVE if any(sensitive_rows) else STANDARD
+    # Totals over every category include the sensitive ones: the sensitive rule at every level.
+    rule_for_totals = rule_for(any(sensitive_rows))
     result.months = [f"{m:%b %Y}" for m in month_keys]
     for c, row_raw, row in zip(category_ids, raw, published, strict=True):
-        total = publish_count(sum(row_raw), rule_for_totals if categories[c][1] else STANDARD)
-        result.category_table.append((categories[c][0], row, total if suppressed else sum(row_raw)))
-    month_totals = [sum(col) for col in zip(*raw, strict=True)] if raw else []
+        row_count = sum(n for n, _k in row_raw)
+        row_keys = sum(k for _n, k in row_raw)
+        total = (
+            disclose_cell(row_count, row_keys, rule_for(categories[c][1]))
+            if suppressed
+            else row_count
+        )
+        result.category_table.append((categories[c][0], row, total))
+    month_totals = [
+        (sum(n for n, _k in col), sum(k for _n, k in col)) for col in zip(*raw, strict=True)
+    ]
     result.month_totals = (
-        [publish_count(v, rule_for_totals) for v in month_totals] if suppressed else month_totals
+        [disclose_cell(n, k, rule_for_totals) for n, k in month_totals]
+        if suppressed
+        else [n for n, _k in month_totals]
     )
-    grand = sum(month_totals)
-    result.total = publish_count(grand, rule_for_totals) if suppressed else grand
+    grand = (sum(n for n, _k in month_totals), sum(k for _n, k in month_totals))
+    result.total = disclose_cell(*grand, rule_for_totals) if suppressed else grand[0]
+    result.threshold = rule_for_totals.threshold
+    result.too_few = suppressed and too_few(grand[0], rule_for_totals)
 
     # 2. Priorities (a record can count towards several, so these do not add up to the total).
     priorities = list(PriorityCrimeType.objects.filter(is_active=True))
     counts = records.aggregate(
-        **{f"p{p.pk}": Count("pk", filter=Q(priority_bits__bitany=p.mask)) for p in priorities}
+        **{f"p{p.pk}": Count("pk", filter=Q(priority_bits__bitany=p.mask)) for p in priorities},
+        **{f"k{p.pk}": Sum("cell_key", filter=Q(priority_bits__bitany=p.mask)) for p in priorities},
     )
-    values = [counts[f"p{p.pk}"] for p in priorities]
-    cells_p = (
-        [
-            publish_count(v, SENSITIVE if p.is_sensitive else STANDARD)
-            for v, p in zip(values, priorities, strict=True)
-        ]
-        if suppressed
-        else values
-    )
+    values = [(counts[f"p{p.pk}"], counts[f"k{p.pk}"] or 0) for p in priorities]
+    cells_p = [
+        disclose_cell(n, k, rule_for(p.is_sensitive)) if suppressed else n
+        for (n, k), p in zip(values, priorities, strict=True)
+    ]
     result.by_priority = [
         AggregateRow(label=p.name, count=c, code=p.slug)
         for p, c in zip(priorities, cells_p, strict=True)
     ]
     _bars(result.by_priority)
 
-    # 3. District and authority, with rates per 1,000 residents.
+    # 3. District and authority, with rates per 1,000 residents. Geography counts every
+    #    record, sensitive ones included, so they use the sensitive rule when any is counted.
+    edges = records.aggregate(
+        outside=Count("pk", filter=Q(outside_area=True) | Q(lsoa__in_area=False)),
+        outside_keys=Sum("cell_key", filter=Q(outside_area=True) | Q(lsoa__in_area=False)),
+        none=Count("pk", filter=Q(lsoa__isnull=True, outside_area=False)),
+        none_keys=Sum("cell_key", filter=Q(lsoa__isnull=True, outside_area=False)),
+        sensitive=Count("pk", filter=sensitive_records_q(priorities)),
+    )
+    area_rule = rule_for(bool(edges["sensitive"]))
     by_district = (
         records.filter(lsoa__in_area=True)
         .values("lsoa__district_id")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("pk"), keys=keys)
         .order_by()
     )
-    district_counts = {row["lsoa__district_id"]: row["n"] for row in by_district}
+    district_counts = {row["lsoa__district_id"]: _keyed(row) for row in by_district}
     populations = (
         Lsoa.objects.filter(in_area=True)
         .values("district_id", "district__code", "district__name", "district__authority__name")
@@ -428,10 +465,10 @@ def aggregates_for_dataset(
         .order_by("district__name")
     )
     district_rows = [p for p in populations if p["district_id"] is not None]
-    values = [district_counts.get(p["district_id"], 0) for p in district_rows]
-    cells_d = _publish(values, suppressed=suppressed)
+    values = [district_counts.get(p["district_id"], (0, 0)) for p in district_rows]
+    cells_d = _publish(values, suppressed=suppressed, rule=area_rule)
     authority_totals: OrderedDict[str, list[int]] = OrderedDict()
-    for p, cell, value in zip(district_rows, cells_d, values, strict=True):
+    for p, cell, (count, key_sum) in zip(district_rows, cells_d, values, strict=True):
         result.by_district.append(
             AggregateRow(
                 label=p["district__name"],
@@ -442,12 +479,17 @@ def aggregates_for_dataset(
         )
         result.population_year = result.population_year or p["year"]
         if p["district__authority__name"]:
-            entry = authority_totals.setdefault(p["district__authority__name"], [0, 0])
-            entry[0] += value
+            entry = authority_totals.setdefault(p["district__authority__name"], [0, 0, 0])
+            entry[0] += count
             entry[1] += p["population"] or 0
+            entry[2] += key_sum
     _bars(result.by_district)
     names = sorted(authority_totals)
-    cells_a = _publish([authority_totals[n][0] for n in names], suppressed=suppressed)
+    cells_a = _publish(
+        [(authority_totals[n][0], authority_totals[n][2]) for n in names],
+        suppressed=suppressed,
+        rule=area_rule,
+    )
     result.by_authority = [
         AggregateRow(label=n, count=c, rate=_rate(c, authority_totals[n][1]))
         for n, c in zip(names, cells_a, strict=True)
@@ -455,21 +497,24 @@ def aggregates_for_dataset(
     _bars(result.by_authority)
 
     # 3b. Wards with the most records (suppressed over every ward first, then ranked by what
-    #     is published, so the order never reveals anything about the hidden counts).
-    by_ward = dict(
-        records.filter(lsoa__in_area=True, lsoa__ward__isnull=False)
+    #     is published, so the order never reveals anything about the hidden counts). Ward is
+    #     the smallest area shown to people without record-level access (core.disclosure).
+    by_ward = {
+        row["lsoa__ward_id"]: _keyed(row)
+        for row in records.filter(lsoa__in_area=True, lsoa__ward__isnull=False)
         .values("lsoa__ward_id")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("pk"), keys=keys)
         .order_by()
-        .values_list("lsoa__ward_id", "n")
-    )
+    }
     wards = list(
         Lsoa.objects.filter(in_area=True, ward__isnull=False)
         .values("ward_id", "ward__code", "ward__name", "ward__district__name")
         .annotate(population=Sum("population_total"))
         .order_by("ward__name", "ward__code")
     )
-    cells_w = _publish([by_ward.get(w["ward_id"], 0) for w in wards], suppressed=suppressed)
+    cells_w = _publish(
+        [by_ward.get(w["ward_id"], (0, 0)) for w in wards], suppressed=suppressed, rule=area_rule
+    )
     result.all_wards = [
         AggregateRow(
             label=_ward_label(w), code=w["ward__code"], count=c, rate=_rate(c, w["population"])
@@ -485,13 +530,13 @@ def aggregates_for_dataset(
     result.by_ward = [r for r in ranked if r.count == SUPPRESSED or int(r.count) > 0][:TOP_WARDS]
 
     # 4. Deprivation decile of the LSOA (1 = most deprived 10% in England).
-    by_decile = dict(
-        records.filter(lsoa__in_area=True, lsoa__imd_decile__isnull=False)
+    by_decile = {
+        row["lsoa__imd_decile"]: _keyed(row)
+        for row in records.filter(lsoa__in_area=True, lsoa__imd_decile__isnull=False)
         .values("lsoa__imd_decile")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("pk"), keys=keys)
         .order_by()
-        .values_list("lsoa__imd_decile", "n")
-    )
+    }
     decile_population = dict(
         Lsoa.objects.filter(in_area=True, imd_decile__isnull=False)
         .values("imd_decile")
@@ -500,7 +545,9 @@ def aggregates_for_dataset(
         .values_list("imd_decile", "population")
     )
     deciles = sorted(set(decile_population) | set(by_decile))
-    cells_i = _publish([by_decile.get(d, 0) for d in deciles], suppressed=suppressed)
+    cells_i = _publish(
+        [by_decile.get(d, (0, 0)) for d in deciles], suppressed=suppressed, rule=area_rule
+    )
     for decile, cell in zip(deciles, cells_i, strict=True):
         label = f"{decile}" + (" (most deprived)" if decile == 1 else "")
         label += " (least deprived)" if decile == 10 else ""
@@ -510,13 +557,22 @@ def aggregates_for_dataset(
     _bars(result.by_decile)
 
     # 5. Records outside the area or without a known LSOA.
-    edges = records.aggregate(
-        outside=Count("pk", filter=Q(outside_area=True) | Q(lsoa__in_area=False)),
-        none=Count("pk", filter=Q(lsoa__isnull=True, outside_area=False)),
-    )
     if suppressed:
-        result.outside_area = publish_count(edges["outside"], STANDARD)
-        result.no_area = publish_count(edges["none"], STANDARD)
+        result.outside_area = disclose_cell(edges["outside"], edges["outside_keys"] or 0, area_rule)
+        result.no_area = disclose_cell(edges["none"], edges["none_keys"] or 0, area_rule)
     else:
         result.outside_area, result.no_area = edges["outside"], edges["none"]
     return result
+
+
+def sensitive_records_q(priorities: list[PriorityCrimeType]) -> Q:
+    """Records on a sensitive topic: a sensitive category, a domestic-abuse flag, or one of the
+    sensitive ``priorities``. Tables that count any of them use the sensitive rule."""
+    mask = 0
+    for priority in priorities:
+        if priority.is_sensitive:
+            mask |= priority.mask
+    condition = Q(category__is_sensitive=True) | Q(domestic_abuse=True)
+    if mask:
+        condition |= Q(priority_bits__bitany=mask)
+    return condition

@@ -363,8 +363,8 @@ class OutcomeMeasure(models.Model):
     is_count = models.BooleanField(
         "values are counts",
         default=True,
-        help_text="Counts of people or events are published with small-number suppression "
-        "(1 to 7 shown as *, others rounded to 5). Untick for rates or percentages.",
+        help_text="Counts of people or events are shown through disclosure control (1 to 7 "
+        "shown as *, others slightly perturbed). Untick for rates or percentages.",
     )
     display_order = models.PositiveSmallIntegerField(default=0)
     is_public = models.BooleanField("show on the public strategy page", default=True)
@@ -387,6 +387,11 @@ class Measurement(models.Model):
     period_start = models.DateField()
     period_end = models.DateField()
     value = models.DecimalField(max_digits=12, decimal_places=2)
+    # For a value computed from incident records: the sum of their cell keys, so the figure shown
+    # to people without record-level access is perturbed by the cell key method
+    # (core/disclosure.py), always the same way for the same records. None for values entered by
+    # hand (no records to key; strategy.selectors keys them by a secret hash of the figure).
+    key_sum = models.BigIntegerField(null=True, blank=True, editable=False)
     note = models.CharField(max_length=300, blank=True)
     source = models.CharField(
         max_length=10,

@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
-from core.disclosure import SENSITIVE, STANDARD, DisclosureRule, publish_count
+from core.disclosure import SUPPRESSED, Rule, disclose_cell, rule_for
+from incidents.access import datasets_with_records_visible
 from incidents.models import IncidentRecord, PriorityCrimeType
 from partners.models import Organisation
 from partners.selectors import (
@@ -136,7 +138,7 @@ def measures_public() -> list[PublicMeasure]:
             PublicMeasure(
                 measure=measure,
                 baseline=publish_measure_value(measure, measure.baseline_value),
-                latest=publish_measure_value(measure, latest.value) if latest else "",
+                latest=publish_measure_value(measure, latest.value, latest) if latest else "",
                 latest_period=period_label(latest.period_start, latest.period_end)
                 if latest
                 else "",
@@ -301,6 +303,7 @@ class PeriodCount:
     period_start: datetime.date
     period_end: datetime.date
     count: int
+    key_sum: int = 0
 
 
 @dataclass
@@ -411,29 +414,32 @@ def measure_query_counts(*, query: MeasureQuery, today: datetime.date | None = N
         .annotate(
             answerable=Count("pk", filter=answerable) if answerable else Count("pk"),
             matched=Count("pk", filter=matches),
+            keys=Sum("cell_key", filter=matches),
         )
         .order_by()
     )
     covered: dict[int, set[datetime.date]] = {pk: set() for pk in dataset_ids}
-    per_month: dict[datetime.date, int] = {}
+    per_month: dict[datetime.date, tuple[int, int]] = {}
     for row in rows:
         month = row["month"]
         month = month.date() if isinstance(month, datetime.datetime) else month
         if row["answerable"]:
             covered[row["dataset_id"]].add(month)
-        per_month[month] = per_month.get(month, 0) + row["matched"]
-    totals: dict[tuple[datetime.date, datetime.date], int] = {}
-    for month, matched in per_month.items():
+        count, keys = per_month.get(month, (0, 0))
+        per_month[month] = (count + row["matched"], keys + (row["keys"] or 0))
+    totals: dict[tuple[datetime.date, datetime.date], tuple[int, int]] = {}
+    for month, (matched, keys) in per_month.items():
         period = period_of(month, query.granularity)
-        totals[period] = totals.get(period, 0) + matched
+        count, key_sum = totals.get(period, (0, 0))
+        totals[period] = (count + matched, key_sum + keys)
     result = QueryCounts()
-    for (start, end), count in sorted(totals.items()):
+    for (start, end), (count, key_sum) in sorted(totals.items()):
         months = _months_in(start, end)
         complete = end < today and all(
             set(months) <= dataset_months for dataset_months in covered.values()
         )
         if complete:
-            result.periods.append(PeriodCount(start, end, count))
+            result.periods.append(PeriodCount(start, end, count, key_sum))
         else:
             result.incomplete.append((start, end))
     return result
@@ -481,11 +487,18 @@ class MeasureView:
     change: Decimal | None = None
     judgement: str = ""  # "better", "worse", "no change" or "" (no direction or no data)
     chart: MeasureChart | None = None
+    # True when the figures are exact (the person may see every record they count); otherwise
+    # counts went through core.disclosure and a suppressed one has ``value`` None.
+    exact: bool = True
 
     @property
     def change_text(self) -> str:
         if not self.measurements:
             return "No values yet"
+        if self.change is None and self.latest is not None and self.latest.value is None:
+            return "Too few to show"
+        if self.change is None and self.previous is not None:
+            return "Too few to show a change"
         if self.change is None:
             return "Only one value so far"
         if self.change == 0:
@@ -521,6 +534,7 @@ def _judge(measure: OutcomeMeasure, change: Decimal) -> str:
 
 def measure_chart(measure: OutcomeMeasure, measurements: list[Measurement]) -> MeasureChart | None:
     """Scale a series (and the baseline and target) into an SVG box; None below two values."""
+    measurements = [m for m in measurements if m.value is not None]  # suppressed: not drawn
     if len(measurements) < 2:
         return None
     width, height, left, right, top, bottom = 640, 240, 56, 16, 16, 40
@@ -562,15 +576,22 @@ def measure_chart(measure: OutcomeMeasure, measurements: list[Measurement]) -> M
     )
 
 
-def _measure_view(measure: OutcomeMeasure, *, with_chart: bool = False) -> MeasureView:
+def _measure_view(measure: OutcomeMeasure, *, exact: bool, with_chart: bool = False) -> MeasureView:
     series = list(measure.measurement_list)
-    view = MeasureView(measure=measure, measurements=series)
+    if not exact and measure.is_count:
+        for measurement in series:
+            measurement.value = measure_value_disclosed(measure, measurement)
+        if measure.baseline_value is not None:
+            measure.baseline_value = measure_value_disclosed(measure, None, measure.baseline_value)
+            measure.baseline_suppressed = measure.baseline_value is None
+    view = MeasureView(measure=measure, measurements=series, exact=exact or not measure.is_count)
     if series:
         view.latest = series[-1]
     if len(series) >= 2:
         view.previous = series[-2]
-        view.change = series[-1].value - series[-2].value
-        view.judgement = _judge(measure, view.change)
+        if series[-1].value is not None and series[-2].value is not None:
+            view.change = series[-1].value - series[-2].value
+            view.judgement = _judge(measure, view.change)
     if with_chart:
         view.chart = measure_chart(measure, series)
     return view
@@ -593,17 +614,39 @@ def _measures_queryset() -> QuerySet[OutcomeMeasure]:
     )
 
 
-def measures_overview() -> list[MeasureView]:
+def _record_level_dataset_ids(user: Any) -> set[int]:
+    return set(datasets_with_records_visible(user).values_list("pk", flat=True))
+
+
+def measure_is_exact_for(measure: OutcomeMeasure, visible: set[int]) -> bool:
+    """Exact figures only for someone who may see every record the measure counts.
+
+    A measure computed from incident data counts the records of its query's datasets; one
+    entered by hand counts no record in the portal, so everyone sees it disclosure-controlled.
+    """
+    query = getattr(measure, "incident_query", None)
+    if query is None:
+        return False
+    datasets = {d.pk for d in query.datasets.all()}
+    return bool(datasets) and datasets <= visible
+
+
+def measures_overview(*, user: Any) -> list[MeasureView]:
     """Every outcome measure with its latest value and trend (a fixed number of queries)."""
-    return [_measure_view(measure) for measure in _measures_queryset()]
+    visible = _record_level_dataset_ids(user)
+    return [
+        _measure_view(measure, exact=measure_is_exact_for(measure, visible))
+        for measure in _measures_queryset().prefetch_related("priorities")
+    ]
 
 
-def measure_get(*, slug: str) -> MeasureView:
-    """One measure with its series and chart, or 404. Every signed-in partner may read it."""
-    measure = _measures_queryset().filter(slug=slug).first()
+def measure_get(*, slug: str, user: Any) -> MeasureView:
+    """One measure with its series and chart, or 404; exact only for record-level readers."""
+    measure = _measures_queryset().prefetch_related("priorities").filter(slug=slug).first()
     if measure is None:
         raise Http404("No such measure.")
-    return _measure_view(measure, with_chart=True)
+    exact = measure_is_exact_for(measure, _record_level_dataset_ids(user))
+    return _measure_view(measure, exact=exact, with_chart=True)
 
 
 def measure_query_description(query: MeasureQuery) -> list[tuple[str, str]]:
@@ -630,24 +673,53 @@ def measure_query_description(query: MeasureQuery) -> list[tuple[str, str]]:
     return rows
 
 
-def measure_disclosure_rule(measure: OutcomeMeasure) -> DisclosureRule:
+def measure_disclosure_rule(measure: OutcomeMeasure) -> Rule:
     """The sensitive rule when the measure touches a sensitive priority or category."""
     sensitive = any(p.is_sensitive for p in measure.priorities.all())
     query = getattr(measure, "incident_query", None)
     if query is not None:
         sensitive = sensitive or bool(query.priority and query.priority.is_sensitive)
         sensitive = sensitive or any(c.is_sensitive for c in query.categories.all())
-    return SENSITIVE if sensitive else STANDARD
+    return rule_for(sensitive)
 
 
-def publish_measure_value(measure: OutcomeMeasure, value: Decimal | None) -> str:
-    """A value as residents may see it: counts through small-number suppression."""
+def measure_value_disclosed(
+    measure: OutcomeMeasure, measurement: Measurement | None, value: Decimal | None = None
+) -> Decimal | None:
+    """A count as someone without record-level access may see it; None when suppressed.
+
+    Computed values carry their records' key sum; values entered by hand (and the baseline)
+    have no records, and use a secret keyed hash of the figure instead. Both are perturbed by
+    the cell key method and suppressed from 1 to the threshold.
+    """
+    raw = measurement.value if measurement is not None else value
+    if raw is None:
+        return None
+    count = max(int(Decimal(raw).to_integral_value(rounding=ROUND_HALF_UP)), 0)
+    key_sum = measurement.key_sum if measurement is not None else None
+    if key_sum is None:
+        # No records to key: a keyed hash of the figure's identity stands in for the cell key,
+        # so the same figure always shows the same value and nobody can work it out.
+        what = (
+            f"{measure.pk}:{measurement.period_start}:{measurement.period_end}:{count}"
+            if measurement is not None
+            else f"{measure.pk}:baseline:{measure.baseline_date}:{count}"
+        )
+        key_sum = int(salted_hmac("strategy.measure-cell-key", what).hexdigest()[:8], 16)
+    cell = disclose_cell(count, key_sum, measure_disclosure_rule(measure))
+    return None if cell == SUPPRESSED else Decimal(int(cell))
+
+
+def publish_measure_value(
+    measure: OutcomeMeasure, value: Decimal | None, measurement: Measurement | None = None
+) -> str:
+    """A value as residents may see it: counts through core.disclosure ("*" when too few)."""
     if value is None:
         return ""
     if not measure.is_count:
         return f"{value.normalize():f}"
-    count = int(value.to_integral_value(rounding=ROUND_HALF_UP))
-    return str(publish_count(max(count, 0), measure_disclosure_rule(measure)))
+    shown = measure_value_disclosed(measure, measurement, value)
+    return SUPPRESSED if shown is None else str(int(shown))
 
 
 # ---------------------------------------------------------------------------

@@ -292,6 +292,7 @@ def measure_refresh(
                     period_start=period.period_start,
                     period_end=period.period_end,
                     value=value,
+                    key_sum=period.key_sum,
                     note=note,
                     source=MeasurementSource.COMPUTED,
                     recorded_by=actor,
@@ -299,8 +300,8 @@ def measure_refresh(
             )
         elif current.source == MeasurementSource.MANUAL:
             kept_manual.append(_period_label(*key))
-        elif current.value != value or current.note != note:
-            current.value, current.note = value, note
+        elif current.value != value or current.note != note or current.key_sum != period.key_sum:
+            current.value, current.note, current.key_sum = value, note, period.key_sum
             to_update.append(current)
         else:
             unchanged += 1
@@ -310,7 +311,7 @@ def measure_refresh(
         if m.source == MeasurementSource.COMPUTED and key not in wanted
     ]
     Measurement.objects.bulk_create(to_create)
-    Measurement.objects.bulk_update(to_update, ["value", "note"])
+    Measurement.objects.bulk_update(to_update, ["value", "note", "key_sum"])
     Measurement.objects.filter(pk__in=stale).delete()
     result = RefreshResult(
         created=len(to_create),

@@ -140,13 +140,17 @@ def public(request: HttpRequest) -> HttpResponse:
 @require_safe
 def measures(request: HttpRequest) -> HttpResponse:
     """Outcome measures with their latest values and trends; every signed-in partner may read."""
-    return render(request, "strategy/measures.html", {"measures": selectors.measures_overview()})
+    return render(
+        request,
+        "strategy/measures.html",
+        {"measures": selectors.measures_overview(user=request.user)},
+    )
 
 
 @require_safe
 def measure_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """One measure: definition, values over time as a table and a chart, and how it is fed."""
-    view = selectors.measure_get(slug=slug)
+    view = selectors.measure_get(slug=slug, user=request.user)
     query = getattr(view.measure, "incident_query", None)
     return render(
         request,
@@ -166,7 +170,7 @@ def measure_refresh(request: HttpRequest, slug: str) -> HttpResponse:
     """OPFCC staff ask for a measure to be recomputed from incident data (in the background)."""
     if not selectors.user_can_refresh_measures(request.user):
         raise PermissionDenied("Only the partnership team can refresh a measure.")
-    view = selectors.measure_get(slug=slug)
+    view = selectors.measure_get(slug=slug, user=request.user)
     try:
         services.measure_refresh_queue(measure=view.measure, actor=request.user)
     except ValidationError as error:

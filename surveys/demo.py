@@ -400,7 +400,8 @@ def _survey_open() -> Survey:
             "Your answers are anonymous. We do not record your IP address, your browser or "
             "anything else about your device, and we ask for your contact details only if you "
             "want us to contact you. If you give them, they are stored apart from your answers.\n\n"
-            "We publish only rounded totals, never anything that could identify you."
+            "We publish only totals protected so that they cannot identify you, never your "
+            "own answers."
         ),
         run_by="the Northamptonshire Serious Violence Prevention Partnership",
         opens_at=datetime.combine(today.date() - timedelta(days=14), time(9), tzinfo=LONDON),

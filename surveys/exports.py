@@ -7,6 +7,7 @@ import io
 from collections import defaultdict
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from openpyxl import Workbook
 
@@ -14,7 +15,7 @@ from core.exports import escape_formula
 
 from .models import Answer, Response
 from .routing import Structure
-from .selectors import disclosure_rule, question_results, responses_filtered
+from .selectors import disclosure_rule, question_results, respondents, responses_filtered
 
 Cell = str | int | float | None
 
@@ -47,6 +48,10 @@ def summary_rows(
     """Counts of each answer to each choice question (suppressed when published)."""
     rule = disclosure_rule(structure.survey) if published else None
     responses = responses_filtered(structure.survey, filters)
+    if respondents(responses).too_few(rule):
+        raise ValidationError(
+            "Too few responses match these filters to publish any figures. Remove a filter."
+        )
     header = ["question_key", "question", "answer", "count", "percent_of_those_answering"]
     rows: list[list[Cell]] = []
     for result in question_results(structure, responses, rule):

@@ -13,11 +13,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Avg, Count, Max, Min, Prefetch, Q, QuerySet
+from django.db.models import Avg, Count, Max, Min, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 
-from core.disclosure import SENSITIVE, STANDARD, SUPPRESSED, DisclosureRule, suppress_series
+from core.disclosure import (
+    SUPPRESSED,
+    Rule,
+    disclose_cell,
+    disclose_series,
+    disclose_table,
+    disclose_total,
+    rule_for,
+    too_few,
+)
 from core.per_process import row_version
 from partners.selectors import user_roles
 
@@ -149,11 +158,28 @@ def user_can_manage_surveys(user: Any) -> bool:
 
 
 def surveys_for_results(user: Any) -> QuerySet[Survey]:
-    """Surveys whose results the person may read, with response counts."""
-    surveys = Survey.objects.annotate(response_count=Count("responses")).order_by("-opens_at")
+    """Surveys whose results the person may read, with response counts and their key sums."""
+    surveys = Survey.objects.annotate(
+        response_count=Count("responses"), response_keys=Sum("responses__cell_key")
+    ).order_by("-opens_at")
     if user_can_manage_surveys(user):
         return surveys
     return surveys.filter(is_published=True, opens_at__lte=timezone.now())
+
+
+def surveys_with_counts_shown(user: Any, access: str) -> list[Survey]:
+    """The results index: each survey's response count as the person may see it
+    (``response_shown``), disclosure-controlled for partner leads and viewers."""
+    surveys = list(surveys_for_results(user))
+    for survey in surveys:
+        survey.response_shown = (
+            survey.response_count
+            if access == FULL
+            else disclose_cell(
+                survey.response_count, survey.response_keys or 0, disclosure_rule(survey)
+            )
+        )
+    return surveys
 
 
 def survey_for_results(user: Any, slug: str) -> Survey | None:
@@ -210,12 +236,14 @@ class Row:
     shown: int | str = 0
     percent: float | None = None
     key: str = ""
+    key_sum: int = 0  # the sum of the respondents' cell keys (core.disclosure)
 
 
 @dataclass
 class QuestionResult:
     question: Question
     answered: int = 0
+    answered_key_sum: int = 0
     answered_shown: int | str = 0
     rows: list[Row] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
@@ -233,20 +261,41 @@ def _district_order(item: tuple[str, int]) -> tuple[str, int, str]:
     return (match.group(1), int(match.group(2)), match.group(3))
 
 
-def disclosure_rule(survey: Survey) -> DisclosureRule:
-    """The small-number rule for the survey's published figures."""
-    return SENSITIVE if survey.is_sensitive else STANDARD
+def disclosure_rule(survey: Survey) -> Rule:
+    """The small-number rule for the survey's figures: 10 when the survey is sensitive."""
+    return rule_for(survey.is_sensitive)
 
 
-def _finish_rows(result: QuestionResult, rule: DisclosureRule | None) -> None:
+@dataclass(frozen=True)
+class Respondents:
+    """How many responses a set of filters leaves, and the sum of their cell keys."""
+
+    count: int
+    key_sum: int
+
+    def shown(self, rule: Rule | None) -> int | str:
+        return self.count if rule is None else disclose_cell(self.count, self.key_sum, rule)
+
+    def too_few(self, rule: Rule | None) -> bool:
+        """1 to the threshold respondents: no figure from them may be shown under the rule."""
+        return rule is not None and too_few(self.count, rule)
+
+
+def respondents(responses: QuerySet[Response]) -> Respondents:
+    """The number of responses and their key sum (one query)."""
+    row = responses.aggregate(n=Count("pk"), keys=Sum("cell_key"))
+    return Respondents(count=row["n"] or 0, key_sum=row["keys"] or 0)
+
+
+def _finish_rows(result: QuestionResult, rule: Rule | None) -> None:
     if rule is None:
         result.answered_shown = result.answered
         for row in result.rows:
             row.shown = row.count
             row.percent = 100 * row.count / result.answered if result.answered else None
         return
-    shown = suppress_series([r.count for r in result.rows], rule)
-    answered = suppress_series([result.answered], rule)[0]
+    shown = disclose_series([(r.count, r.key_sum) for r in result.rows], rule)
+    answered = disclose_cell(result.answered, result.answered_key_sum, rule)
     result.answered_shown = answered
     for row, cell in zip(result.rows, shown, strict=True):
         row.shown = cell
@@ -257,18 +306,27 @@ def _finish_rows(result: QuestionResult, rule: DisclosureRule | None) -> None:
 
 
 def question_results(
-    structure: Structure, responses: QuerySet[Response], rule: DisclosureRule | None = None
+    structure: Structure, responses: QuerySet[Response], rule: Rule | None = None
 ) -> list[QuestionResult]:
-    """Per-question counts and percentages of those who answered; suppressed when rule is set."""
+    """Per-question counts and percentages of those who answered; disclosure-controlled when
+    ``rule`` is set (the respondents' cell keys perturb each figure, core.disclosure).
+
+    A cell's key sum adds the key of the response of each answer it counts; a respondent who
+    ticked several options of one question adds their key once per option to "answered", which
+    is still the same for the same respondents wherever the cell appears.
+    """
     answers = Answer.objects.filter(response__in=responses)
-    answered = dict(
-        answers.values_list("question_id").annotate(n=Count("response_id", distinct=True))
-    )
-    by_choice: dict[tuple[int, int | None, bool], int] = {
-        (q, c, o): n
-        for q, c, o, n in answers.filter(Q(choice__isnull=False) | Q(is_other=True))
+    answered: dict[int, tuple[int, int]] = {
+        q: (n, keys or 0)
+        for q, n, keys in answers.values_list("question_id").annotate(
+            n=Count("response_id", distinct=True), keys=Sum("response__cell_key")
+        )
+    }
+    by_choice: dict[tuple[int, int | None, bool], tuple[int, int]] = {
+        (q, c, o): (n, keys or 0)
+        for q, c, o, n, keys in answers.filter(Q(choice__isnull=False) | Q(is_other=True))
         .values_list("question_id", "choice_id", "is_other")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("id"), keys=Sum("response__cell_key"))
     }
     numbers = {
         row["question_id"]: row
@@ -276,44 +334,49 @@ def question_results(
         .values("question_id")
         .annotate(low=Min("number"), high=Max("number"), mean=Avg("number"))
     }
-    by_month: dict[int, list[tuple[date, int]]] = defaultdict(list)
-    for question_id, month, n in (
+    by_month: dict[int, list[tuple[date, int, int]]] = defaultdict(list)
+    for question_id, month, n, keys in (
         answers.filter(date__isnull=False)
         .annotate(m=TruncMonth("date"))
         .values_list("question_id", "m")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("id"), keys=Sum("response__cell_key"))
         .order_by("question_id", "m")
     ):
-        by_month[question_id].append((month, n))
-    districts: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    for question_id, text, n in (
+        by_month[question_id].append((month, n, keys or 0))
+    districts: dict[int, list[tuple[str, int, int]]] = defaultdict(list)
+    for question_id, text, n, keys in (
         answers.filter(question__kind=Question.Kind.POSTCODE_DISTRICT)
         .values_list("question_id", "text")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("id"), keys=Sum("response__cell_key"))
         .order_by("question_id", "text")
     ):
-        districts[question_id].append((text, n))
+        districts[question_id].append((text, n, keys or 0))
 
     results: list[QuestionResult] = []
     for question in structure.questions:
-        result = QuestionResult(question=question, answered=answered.get(question.pk, 0))
+        count, keys = answered.get(question.pk, (0, 0))
+        result = QuestionResult(question=question, answered=count, answered_key_sum=keys)
         if question.is_choice:
             for choice in question.choices.all():
-                count = by_choice.get((question.pk, choice.pk, False), 0)
-                result.rows.append(Row(label=choice.label, count=count, key=choice.value))
+                count, keys = by_choice.get((question.pk, choice.pk, False), (0, 0))
+                result.rows.append(
+                    Row(label=choice.label, count=count, key=choice.value, key_sum=keys)
+                )
             if question.allow_other:
-                count = by_choice.get((question.pk, None, True), 0)
-                result.rows.append(Row(label="Other", count=count, key="other"))
+                count, keys = by_choice.get((question.pk, None, True), (0, 0))
+                result.rows.append(Row(label="Other", count=count, key="other", key_sum=keys))
         elif question.kind in (Question.Kind.DATE, Question.Kind.MONTH):
             result.rows = [
-                Row(label=f"{m:%B %Y}", count=n) for m, n in by_month.get(question.pk, [])
+                Row(label=f"{m:%B %Y}", count=n, key_sum=k)
+                for m, n, k in by_month.get(question.pk, [])
             ]
         elif question.kind == Question.Kind.POSTCODE_DISTRICT:
             result.rows = [
-                Row(label=t, count=n)
-                for t, n in sorted(districts.get(question.pk, []), key=_district_order)
+                Row(label=t, count=n, key_sum=k)
+                for t, n, k in sorted(districts.get(question.pk, []), key=_district_order)
             ]
-        elif question.kind == Question.Kind.NUMBER and question.pk in numbers:
+        elif question.kind == Question.Kind.NUMBER and question.pk in numbers and rule is None:
+            # The smallest and largest answers are single people's answers: exact view only.
             row = numbers[question.pk]
             result.summary = {"low": row["low"], "high": row["high"], "mean": row["mean"]}
         _finish_rows(result, rule)
@@ -344,7 +407,7 @@ def crosstab(
     rows_question: Question,
     cols_question: Question,
     responses: QuerySet[Response],
-    rule: DisclosureRule | None = None,
+    rule: Rule | None = None,
 ) -> CrossTab:
     """Respondents by their answers to two choice questions (one SQL query)."""
     pairs = (
@@ -358,26 +421,29 @@ def crosstab(
         .values_list(
             "choice_id", "is_other", "response__answers__choice_id", "response__answers__is_other"
         )
-        .annotate(n=Count("response_id", distinct=True))
+        # One row per respondent in a cell (a respondent picks an option once), so the key sum
+        # is exactly the cell's respondents' keys.
+        .annotate(n=Count("response_id", distinct=True), keys=Sum("response__cell_key"))
     )
-    counts = {((a, b), (c, d)): n for a, b, c, d, n in pairs}
+    counts = {((a, b), (c, d)): (n, keys or 0) for a, b, c, d, n, keys in pairs}
     row_options = _options(rows_question)
     col_options = _options(cols_question)
-    matrix = [[counts.get((r, c), 0) for c, _l in col_options] for r, _l in row_options]
-    from core.disclosure import suppress_table
-
-    shown = suppress_table(matrix, rule) if rule is not None else matrix
+    matrix = [[counts.get((r, c), (0, 0)) for c, _l in col_options] for r, _l in row_options]
+    if rule is not None:
+        shown = disclose_table(matrix, rule)
+    else:
+        shown = [[count for count, _key in row] for row in matrix]
     lines = []
     for (_key, label), raw, cells in zip(row_options, matrix, shown, strict=True):
-        total: int | str = sum(raw)
-        if rule is not None:
-            total = suppress_series([sum(raw)], rule)[0]
-        lines.append((label, list(cells), total))
-    col_totals: list[int | str] = [sum(col) for col in zip(*matrix, strict=False)] or [
-        0 for _ in col_options
+        line_total: int | str = (
+            disclose_total(raw, rule) if rule is not None else sum(n for n, _k in raw)
+        )
+        lines.append((label, list(cells), line_total))
+    columns = [list(col) for col in zip(*matrix, strict=False)] or [[] for _ in col_options]
+    col_totals: list[int | str] = [
+        disclose_total(col, rule) if rule is not None else sum(n for n, _k in col)
+        for col in columns
     ]
-    if rule is not None:
-        col_totals = [suppress_series([t], rule)[0] for t in col_totals]  # type: ignore[list-item]
     return CrossTab(
         rows_question=rows_question,
         cols_question=cols_question,

@@ -438,7 +438,7 @@ def results_index(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "surveys/results_index.html",
-        {"surveys": selectors.surveys_for_results(request.user), "access": access},
+        {"surveys": selectors.surveys_with_counts_shown(request.user, access), "access": access},
     )
 
 
@@ -449,17 +449,32 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
     structure = _results_survey(request, slug)
     survey = structure.survey
     filters = selectors.answer_filters(structure, request.GET.getlist("answer"))
-    publication = request.GET.get("view") == "publication"
+    access = selectors.results_access(request.user)
+    # Partner leads and viewers always get the disclosure-controlled figures (core.disclosure);
+    # staff and analysts may switch to them to see what can be published.
+    publication = access != selectors.FULL or request.GET.get("view") == "publication"
     rule = selectors.disclosure_rule(survey) if publication else None
     responses = selectors.responses_filtered(survey, filters)
-    unit, over_time = selectors.responses_over_time(survey, responses)
+    base = selectors.respondents(responses)
+    too_few = base.too_few(rule)
+    unit, over_time = (
+        ("day", []) if publication else selectors.responses_over_time(survey, responses)
+    )
     return render(
         request,
         "surveys/results.html",
         {
             "survey": survey,
-            "results": selectors.question_results(structure, responses, rule),
-            "total": responses.count(),
+            "results": [
+                result
+                for result in (
+                    [] if too_few else selectors.question_results(structure, responses, rule)
+                )
+                # Only choice questions leave the partnership (free text can identify people).
+                if not publication or result.question.is_choice
+            ],
+            "total": base.shown(rule),
+            "too_few": too_few,
             "filters": filters,
             "publication": publication,
             "rule": rule,
@@ -467,7 +482,7 @@ def results(request: HttpRequest, slug: str) -> HttpResponse:
             "over_time": over_time,
             "chart": selectors.over_time_chart(over_time),
             "filter_options": selectors.answer_filter_options(structure),
-            "access": selectors.results_access(request.user),
+            "access": access,
             "choice_questions": [q for q in structure.questions if q.is_choice],
         },
     )
@@ -484,8 +499,11 @@ def crosstab(request: HttpRequest, slug: str) -> HttpResponse:
     rows_q = by_key.get(request.GET.get("rows", ""))
     cols_q = by_key.get(request.GET.get("cols", ""))
     filters = selectors.answer_filters(structure, request.GET.getlist("answer"))
-    publication = request.GET.get("view") == "publication"
+    access = selectors.results_access(request.user)
+    publication = access != selectors.FULL or request.GET.get("view") == "publication"
+    rule = selectors.disclosure_rule(survey) if publication else None
     table = None
+    too_few = False
     error = ""
     if request.GET.get("rows") or request.GET.get("cols"):
         if rows_q is None or cols_q is None:
@@ -493,12 +511,10 @@ def crosstab(request: HttpRequest, slug: str) -> HttpResponse:
         elif rows_q == cols_q:
             error = "Select two different questions"
         else:
-            table = selectors.crosstab(
-                rows_q,
-                cols_q,
-                selectors.responses_filtered(survey, filters),
-                selectors.disclosure_rule(survey) if publication else None,
-            )
+            responses = selectors.responses_filtered(survey, filters)
+            too_few = selectors.respondents(responses).too_few(rule)
+            if not too_few:
+                table = selectors.crosstab(rows_q, cols_q, responses, rule)
     return render(
         request,
         "surveys/crosstab.html",
@@ -511,6 +527,9 @@ def crosstab(request: HttpRequest, slug: str) -> HttpResponse:
             "error": error,
             "filters": filters,
             "publication": publication,
+            "rule": rule,
+            "too_few": too_few,
+            "access": access,
         },
     )
 

@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from core.disclosure import MAX_PERTURBATION, STANDARD, disclose_cell
 from core.models import AuditEvent
-from incidents.models import PriorityCrimeType
+from incidents.models import IncidentRecord, PriorityCrimeType
 from incidents.selectors import aggregates_for_dataset
 from tests.incidents.factories import (
     AuthorityFactory,
@@ -56,6 +57,11 @@ def add(dataset, n: int, *, category, lsoa, month=MARCH) -> list:
     )
 
 
+def shown(records: list, rule=STANDARD):
+    """What core.disclosure shows for these records: their count perturbed by their keys."""
+    return disclose_cell(len(records), sum(r.cell_key for r in records), rule)
+
+
 def test_bob_sees_aggregates_with_small_cells_suppressed(
     bob_client, police_dataset, area, categories
 ):
@@ -64,8 +70,8 @@ def test_bob_sees_aggregates_with_small_cells_suppressed(
     burglary = CategoryFactory(slug="burglary", name="Burglary")
     add(police_dataset, 8, category=burglary, lsoa=area["poor"])
     add(police_dataset, 8, category=burglary, lsoa=area["poor"], month=APRIL)
-    add(police_dataset, 40, category=categories["violence"], lsoa=area["poor"])
-    add(police_dataset, 22, category=categories["violence"], lsoa=area["rich"], month=APRIL)
+    march = add(police_dataset, 40, category=categories["violence"], lsoa=area["poor"])
+    april = add(police_dataset, 22, category=categories["violence"], lsoa=area["rich"], month=APRIL)
     response = bob_client.get(reverse("incidents:aggregates", args=["police-data"]))
     assert response.status_code == 200
     result = response.context["result"]
@@ -74,8 +80,11 @@ def test_bob_sees_aggregates_with_small_cells_suppressed(
     assert table["Robbery"][0] == ["*", "*"]  # a cell of 3 shows "*"
     # 8 is not small, but hidden so that the month totals cannot reveal the robberies.
     assert table["Burglary"][0] == ["*", "*"]
-    assert table["Violence"][0] == [40, 20]  # 22 rounds to the nearest 5
-    assert result.total == 85  # 84 rounded
+    # Cell key method (was rounding to 5): each figure perturbed by its records' keys.
+    assert table["Violence"][0] == [shown(march), shown(april)]
+    assert all(abs(v - n) <= MAX_PERTURBATION for v, n in zip(table["Violence"][0], (40, 22)))
+    every = list(IncidentRecord.objects.filter(dataset=police_dataset))
+    assert result.total == shown(every)
     assert (
         '<td class="govuk-table__cell govuk-table__cell--numeric">*</td>'
         in response.content.decode()
@@ -102,12 +111,12 @@ def test_alice_sees_exact_counts(alice_client, police_dataset, area, categories)
 def test_sensitive_categories_use_the_higher_threshold(police_dataset, area, categories):
     add(police_dataset, 9, category=categories["rape"], lsoa=area["poor"])
     add(police_dataset, 9, category=categories["rape"], lsoa=area["poor"], month=APRIL)
-    add(police_dataset, 9, category=categories["violence"], lsoa=area["poor"])
-    add(police_dataset, 9, category=categories["violence"], lsoa=area["poor"], month=APRIL)
+    march = add(police_dataset, 9, category=categories["violence"], lsoa=area["poor"])
+    april = add(police_dataset, 9, category=categories["violence"], lsoa=area["poor"], month=APRIL)
     result = aggregates_for_dataset(dataset=police_dataset, record_level=False)
     table = {name: cells for name, cells, _total in result.category_table}
     assert table["Rape"] == ["*", "*"]
-    assert table["Violence"] == [10, 10]
+    assert table["Violence"] == [shown(march), shown(april)]  # 9 is above the standard 7
 
 
 def test_priority_counts_use_the_sensitive_rule_for_sensitive_priorities(
@@ -124,7 +133,7 @@ def test_priority_counts_use_the_sensitive_rule_for_sensitive_priorities(
         r.code: r.count
         for r in aggregates_for_dataset(dataset=police_dataset, record_level=False).by_priority
     }
-    assert suppressed == {"domestic-abuse": "*", "knife-crime": 10}
+    assert suppressed == {"domestic-abuse": "*", "knife-crime": shown(records)}
     exact = {
         r.code: r.count
         for r in aggregates_for_dataset(dataset=police_dataset, record_level=True).by_priority
@@ -201,14 +210,15 @@ def test_wards_with_the_most_records_are_ranked_with_rates(police_dataset, area,
 def test_ward_ranking_never_orders_hidden_counts(police_dataset, area, categories):
     district = area["poor"].district
     counts = {"Alpha": 3, "Bravo": 6, "Charlie": 40, "Delta": 1}
+    made = {}
     for i, (name, n) in enumerate(counts.items()):
         ward = WardFactory(code=f"E0520000{i}", name=name, district=district)
         lsoa = LsoaFactory(code=f"E0120000{i}", district=district, ward=ward, population_total=500)
-        add(police_dataset, n, category=categories["violence"], lsoa=lsoa)
+        made[name] = add(police_dataset, n, category=categories["violence"], lsoa=lsoa)
     result = aggregates_for_dataset(dataset=police_dataset, record_level=False)
-    # Published: Charlie rounded; the small counts hidden and listed by name, not by size.
+    # Published: Charlie perturbed; the small counts hidden and listed by name, not by size.
     assert [(w.label, w.count) for w in result.by_ward] == [
-        ("Charlie (Northtown)", 40),
+        ("Charlie (Northtown)", shown(made["Charlie"])),
         ("Alpha (Northtown)", "*"),
         ("Bravo (Northtown)", "*"),
         ("Delta (Northtown)", "*"),

@@ -11,9 +11,12 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
+from core.disclosure import MAX_PERTURBATION
 from core.models import AuditEvent
 from strategy import tasks
 from strategy.models import Measurement, OutcomeMeasure
+from strategy.selectors import measure_value_disclosed
+from tests.factories import UserFactory
 from tests.incidents.factories import CategoryFactory, DatasetFactory, PriorityFactory
 from tests.strategy.factories import MeasureQueryFactory, OutcomeMeasureFactory
 
@@ -65,8 +68,18 @@ def test_anonymous_is_sent_to_sign_in(anonymous, measure):
 def test_every_partner_reads_the_measures_with_latest_value_and_trend(viewer_client, measure):
     page = viewer_client.get(LIST).content.decode()
     assert "Personal robbery recorded by the police" in page
-    assert "Down 3 from the period before" in page
-    assert "Better" in page
+    # Entered by hand, so disclosure-controlled for everyone: the change is between the
+    # figures shown (44 and 41 perturbed), never the exact ones.
+    latest, previous = (
+        measure_value_disclosed(measure, m)
+        for m in measure.measurements.order_by("-period_end")[:2]
+    )
+    change = latest - previous
+    word = "Down" if change < 0 else "Up"
+    if change:
+        assert f"{word} {abs(change)} from the period before" in page
+    else:
+        assert "No change from the period before" in page
     assert "Mar 2023" in page  # the latest period
     # The three headline measures from the migration are listed, not yet measured.
     assert page.count("Home Office headline measure") == 3
@@ -78,8 +91,11 @@ def test_detail_shows_the_values_as_a_table_and_a_chart(viewer_client, measure):
     page = viewer_client.get(reverse("strategy:measure", args=[measure.slug])).content.decode()
     assert "<svg" in page and "<polyline" in page and 'role="img"' in page
     assert "<script" not in page.split("<svg", 1)[1].split("</svg>", 1)[0]
-    for value in ("50", "44", "41"):
-        assert f'govuk-table__cell--numeric">{value}</td>' in page
+    # A viewer cannot see records: the values are disclosure-controlled (core.disclosure).
+    for measurement in Measurement.objects.filter(measure=measure):
+        shown = measure_value_disclosed(measure, measurement)
+        assert abs(int(shown) - int(measurement.value)) <= MAX_PERTURBATION
+        assert f'govuk-table__cell--numeric">{int(shown)}</td>' in page
     assert "Entered by staff" in page
     assert "Refresh from incident data" not in page  # not staff, and no query
     assert "The partnership team enters the values" in page
@@ -300,9 +316,12 @@ def test_public_page_suppresses_small_counts_and_rounds_others(anonymous, partne
     assert "* offences" in small_part  # baseline 3 and latest 5 are both small
     assert "5 offences" not in small_part and "3 offences" not in small_part
     rounded_part = page.split("Rounded measure", 1)[1].split("</dl>", 1)[0]
-    assert "45 offences" in rounded_part  # baseline 43 → 45
-    assert "60 offences" in rounded_part  # latest 58 → 60
-    assert "58" not in rounded_part and "43" not in rounded_part
+    # Cell key method: perturbed by at most 5, the same way on every page (no rounding to 5).
+    baseline = measure_value_disclosed(rounded, None, Decimal(43))
+    latest = measure_value_disclosed(rounded, rounded.measurements.get(value=58))
+    assert abs(baseline - 43) <= MAX_PERTURBATION and abs(latest - 58) <= MAX_PERTURBATION
+    assert f"{int(baseline)} offences" in rounded_part
+    assert f"{int(latest)} offences" in rounded_part
     rate_part = page.split("Rate measure", 1)[1].split("</dl>", 1)[0]
     assert "2.1 per 1,000" in rate_part and "2.35 per 1,000" in rate_part
 
@@ -319,10 +338,25 @@ def test_public_page_uses_the_sensitive_threshold(anonymous, partnership, strate
 
 
 @pytest.mark.django_db
-def test_signed_in_pages_show_exact_values(viewer_client, measure):
+def test_people_without_record_access_never_see_small_counts(viewer_client, client, measure):
     Measurement.objects.filter(measure=measure).update(value=Decimal(3))
-    page = viewer_client.get(reverse("strategy:measure", args=[measure.slug])).content.decode()
-    assert 'govuk-table__cell--numeric">3</td>' in page
+    client.force_login(UserFactory(email="nobody@example.org"))  # signed in, no membership
+    for who in (viewer_client, client):
+        for url in (LIST, reverse("strategy:measure", args=[measure.slug])):
+            page = who.get(url).content.decode()
+            assert 'numeric">3</td>' not in page and ">3<br>" not in page
+            assert "too few to show" in page.lower()
+
+
+@pytest.mark.django_db
+def test_record_level_readers_see_exact_computed_values(alice_client, bob_client, fed_measure):
+    Measurement.objects.filter(measure=fed_measure).update(value=Decimal(3), key_sum=40)
+    url = reverse("strategy:measure", args=[fed_measure.slug])
+    # Alice's organisation owns the only dataset the measure counts: exact figures.
+    assert 'govuk-table__cell--numeric">3</td>' in alice_client.get(url).content.decode()
+    # Bob's organisation has no agreement to see those records: "*" (too few to show).
+    page = bob_client.get(url).content.decode()
+    assert 'govuk-table__cell--numeric">3</td>' not in page and "too few to show" in page
 
 
 @pytest.mark.django_db

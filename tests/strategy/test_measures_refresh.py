@@ -350,3 +350,27 @@ def test_refresh_query_count_does_not_grow_with_records(
     with django_assert_max_num_queries(len(small.captured_queries)):
         services.measure_refresh(measure=query.measure, actor=staff, today=TODAY)
     assert set(_values(query.measure).values()) == {Decimal(21)}
+
+
+@pytest.mark.django_db
+def test_computed_values_keep_the_key_sum_of_the_records_they_count(
+    records, police, violence, staff
+):
+    """The cell key method needs each computed figure's records' keys (core.disclosure)."""
+    query = _knife_query(police, violence, under_25=MeasureQuery.Under25.ANY_AGE)
+    services.measure_refresh(measure=query.measure, actor=staff, today=TODAY)
+    for measurement in Measurement.objects.filter(measure=query.measure):
+        matched = IncidentRecord.objects.filter(
+            dataset=police,
+            category=violence,
+            weapon=KNIFE,
+            outside_area=False,
+            occurred_on__range=(measurement.period_start, measurement.period_end),
+        )
+        assert measurement.value == matched.count()
+        assert measurement.key_sum == sum(matched.values_list("cell_key", flat=True))
+    # A later change to a record's key (never made by the portal) would be picked up too.
+    record = IncidentRecord.objects.filter(dataset=police, category=violence, weapon=KNIFE).first()
+    IncidentRecord.objects.filter(pk=record.pk).update(cell_key=(record.cell_key + 1) % 256)
+    result = services.measure_refresh(measure=query.measure, actor=staff, today=TODAY)
+    assert result.updated == 1

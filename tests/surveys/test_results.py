@@ -6,6 +6,7 @@ import csv
 import io
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -76,12 +77,19 @@ def test_viewers_export_only_suppressed_summaries(viewer_client, answered):
     url = reverse("surveys:export", args=[answered.slug])
     assert viewer_client.post(url, {"kind": "responses", "format": "csv"}).status_code == 403
     assert viewer_client.post(url, {"kind": "summary", "format": "csv"}).status_code == 403
+    # Five responses: too few to publish anything (core.disclosure), so the export is refused.
+    few = viewer_client.post(url, {"kind": "summary", "format": "csv", "published": "1"})
+    assert few.status_code == 400 and "Too few" in few.content.decode()
+    for _ in range(8):
+        _respond(Client(), answered, "yes")
     ok = viewer_client.post(url, {"kind": "summary", "format": "csv", "published": "1"})
     assert ok.status_code == 200
     rows = list(csv.reader(io.StringIO(ok.content.decode("utf-8-sig"))))
     affected = [r for r in rows if r[0] == "affected"]
-    # 3 yes and 2 no: both small, so both suppressed.
+    # 11 yes and 2 no: "no" is small, and "yes" is hidden too, or the total would reveal "no".
     assert [r[3] for r in affected if r[2] in ("Yes", "No")] == ["*", "*"]
+    answered_row = next(r for r in affected if r[2] == "Answered")
+    assert int(answered_row[3]) > 7
 
 
 def test_draft_survey_results_are_for_staff_only(alice_client, staff_client, answered):
@@ -113,6 +121,15 @@ def test_results_filter_by_answer(alice_client, answered):
 
 
 def test_publication_view_suppresses_small_numbers(alice_client, answered):
+    page = alice_client.get(
+        reverse("surveys:results", args=[answered.slug]), {"view": "publication"}
+    )
+    # Five responses in all: too few to show any figure (it was "*", "*" with a total of 5).
+    assert page.context["too_few"] and page.context["results"] == []
+    assert page.context["total"] == "*"
+    assert "Too few to show" in page.content.decode()
+    for _ in range(8):
+        _respond(Client(), answered, "yes")
     page = alice_client.get(
         reverse("surveys:results", args=[answered.slug]), {"view": "publication"}
     )
