@@ -6,6 +6,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from import_export.admin import ImportExportModelAdmin
 
+from core.admin_audit import AuditedViewsAdminMixin
 from incidents.importing import admin as _upload_admin  # noqa: F401 - registers the upload admin
 
 from .access import can_see_records, datasets_with_records_visible
@@ -242,7 +243,7 @@ class DataSharingAgreementAdmin(admin.ModelAdmin):
 
 
 @admin.register(IncidentRecord)
-class IncidentRecordAdmin(admin.ModelAdmin):
+class IncidentRecordAdmin(AuditedViewsAdminMixin, admin.ModelAdmin):
     """Read-only: records change only through uploads, so that every change can be withdrawn.
 
     Lists only the records the signed-in person may see at record level (``incidents.access``):
