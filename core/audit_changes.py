@@ -173,6 +173,8 @@ def _m2m_changed(
                 _m2m_write(instance, spec, m2m_name, action, pk_set, m2m_field)
             else:
                 # e.g. group.user_set.add(user): one event per registered object affected.
+                if action not in ("pre_clear", "post_clear", "post_add", "post_remove"):
+                    return
                 if action == "pre_clear":
                     related = getattr(instance, m2m_field.related_query_name())
                     instance._audit_cleared = set(related.values_list("pk", flat=True))  # type: ignore[attr-defined]
