@@ -79,19 +79,25 @@ def test_postgresql_refuses_raw_sql_update_and_delete():
         f"UPDATE {TABLE} SET summary = 'rewritten' WHERE id = %s",  # noqa: S608
         f"DELETE FROM {TABLE} WHERE id = %s",  # noqa: S608
     ):
-        with pytest.raises(DatabaseError, match="pgtrigger"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(sql, [event.pk])
+        with (
+            pytest.raises(DatabaseError, match="pgtrigger"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [event.pk])
     assert AuditEvent.objects.filter(pk=event.pk, summary="").exists()
 
 
 @postgres_only
 def test_postgresql_refuses_a_delete_of_a_young_event_even_with_the_retention_setting():
     event = audit_record(actor=None, action="test.event")
-    with pytest.raises(DatabaseError, match="pgtrigger"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('nsvpp.audit_retention_days', '1', true)")
-            cursor.execute(f"DELETE FROM {TABLE} WHERE id = %s", [event.pk])  # noqa: S608
+    with (
+        pytest.raises(DatabaseError, match="pgtrigger"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SELECT set_config('nsvpp.audit_retention_days', '1', true)")
+        cursor.execute(f"DELETE FROM {TABLE} WHERE id = %s", [event.pk])  # noqa: S608
     assert AuditEvent.objects.filter(pk=event.pk).exists()
 
 
@@ -116,9 +122,12 @@ def test_retention_deletes_only_events_past_the_period_and_records_it(settings):
 @postgres_only
 def test_outside_the_retention_job_an_old_event_cannot_be_deleted():
     backdate(audit_record(actor=None, action="test.old"), days=4000)
-    with pytest.raises(DatabaseError, match="pgtrigger"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {TABLE} WHERE action = 'test.old'")  # noqa: S608
+    with (
+        pytest.raises(DatabaseError, match="pgtrigger"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(f"DELETE FROM {TABLE} WHERE action = 'test.old'")  # noqa: S608
     assert AuditEvent.objects.filter(action="test.old").count() == 2
 
 
