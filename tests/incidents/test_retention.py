@@ -106,8 +106,13 @@ def test_an_ended_agreement_not_renewed_still_governs_its_records(org_a):
 
 def test_the_current_agreement_wins_over_an_ended_one(org_a):
     dataset = DatasetFactory(owner=org_a)
-    AgreementFactory(dataset=dataset, start_date=dt.date(2020, 1, 1), end_date=dt.date(2024, 12, 31), retention_months=12)  # fmt: skip
-    AgreementFactory(dataset=dataset, start_date=dt.date(2025, 1, 1), end_date=dt.date(2027, 1, 1), retention_months=60)  # fmt: skip
+    for start, end, months in ((2020, 2024, 12), (2025, 2027, 60)):
+        AgreementFactory(
+            dataset=dataset,
+            start_date=dt.date(start, 1, 1),
+            end_date=dt.date(end, 12, 31),
+            retention_months=months,
+        )
     records_on(dataset, dt.date(2022, 1, 1))
     retention.records_retention_run(on=TODAY)
     assert IncidentRecord.objects.filter(dataset=dataset).count() == 1
