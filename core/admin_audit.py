@@ -19,7 +19,8 @@ class AuditedViewsAdminMixin:
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         response = super().changelist_view(request, extra_context)  # type: ignore[misc]
-        changelist = getattr(response, "context_data", {}) and response.context_data.get("cl")
+        # A redirect (e.g. an unknown filter) has no context: nothing was shown.
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")
         if request.method == "GET" and changelist is not None:
             shown = Counter(row.dataset_id for row in changelist.result_list)
             query = {k: v for k, v in request.GET.items() if k != "p"}

@@ -182,8 +182,17 @@ def upload_files_delete(*, upload: Upload, reason: str) -> bool:
     if not names:
         return False
     storage = upload.file.storage
+    changes: dict[str, Any] = {"file": "", "error_report": ""}
+    if upload.status == Upload.Status.VALIDATED:
+        # Checked but never confirmed: without its file it can no longer be imported.
+        changes["status"] = Upload.Status.FAILED
+        changes["problem"] = (
+            f"Nobody confirmed the import within {settings.UPLOAD_FILE_KEEP_DAYS} days, so the "
+            "file was deleted. Upload it again."
+        )
+        changes["finished_at"] = timezone.now()
     with transaction.atomic():
-        Upload.objects.filter(pk=upload.pk).update(file="", error_report="")
+        Upload.objects.filter(pk=upload.pk).update(**changes)
         audit_record(
             actor=None,
             action="retention.upload_file_deleted",

@@ -255,3 +255,15 @@ def django_capture_on_commit():
     from django.test import TestCase
 
     return TestCase.captureOnCommitCallbacks(execute=True)
+
+
+def test_an_upload_never_confirmed_loses_its_file_and_says_so(dataset, settings):
+    settings.UPLOAD_FILE_KEEP_DAYS = 30
+    waiting = _upload(dataset, status=Upload.Status.VALIDATED, finished_days_ago=None)
+    Upload.objects.filter(pk=waiting.pk).update(uploaded_at=timezone.now() - dt.timedelta(days=31))
+    with django_capture_on_commit():
+        assert retention.upload_files_retention_run() == 1
+    waiting.refresh_from_db()
+    assert waiting.status == Upload.Status.FAILED
+    assert "Upload it again" in waiting.problem
+    assert not waiting.file
