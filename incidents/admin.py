@@ -1,11 +1,15 @@
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.urls import path
 from import_export.admin import ImportExportModelAdmin
 
+from core.admin_audit import AuditedViewsAdminMixin
 from incidents.importing import admin as _upload_admin  # noqa: F401 - registers the upload admin
 
 from .access import can_see_records, datasets_with_records_visible
@@ -30,6 +34,7 @@ from .resources import (
     LsoaResource,
     PriorityCrimeTypeResource,
 )
+from .retention import retention_plans, uploads_with_expired_files
 from .services import priority_rules_changed
 
 
@@ -201,6 +206,29 @@ class DatasetAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     list_select_related = ["owner"]
     inlines = [AgreementInline]
+    change_list_template = "admin/incidents/dataset/change_list.html"
+
+    def get_urls(self) -> list[Any]:
+        preview = path(
+            "retention/",
+            self.admin_site.admin_view(self.retention_preview_view),
+            name="incidents_dataset_retention",
+        )
+        return [preview, *super().get_urls()]
+
+    def retention_preview_view(self, request: HttpRequest) -> TemplateResponse:
+        """What the next daily retention run would delete, per dataset (counts only)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Retention: what the next run would delete",
+            "opts": self.model._meta,
+            "plans": retention_plans(),
+            "upload_files": uploads_with_expired_files().count(),
+            "keep_days": settings.UPLOAD_FILE_KEEP_DAYS,
+        }
+        return TemplateResponse(request, "admin/incidents/dataset/retention.html", context)
 
     def save_model(self, request: HttpRequest, obj: Dataset, form: Any, change: bool) -> None:
         # Measured on the stored dataset and agreements, before this change is written.
@@ -242,7 +270,7 @@ class DataSharingAgreementAdmin(admin.ModelAdmin):
 
 
 @admin.register(IncidentRecord)
-class IncidentRecordAdmin(admin.ModelAdmin):
+class IncidentRecordAdmin(AuditedViewsAdminMixin, admin.ModelAdmin):
     """Read-only: records change only through uploads, so that every change can be withdrawn.
 
     Lists only the records the signed-in person may see at record level (``incidents.access``):

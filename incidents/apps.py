@@ -20,3 +20,25 @@ class IncidentsConfig(AppConfig):
 
         # Everyone with record-level access to any dataset needs a second factor.
         record_access_check_register(_has_record_level_access)
+
+        from core.audit_changes import audited_model_register
+        from incidents.models import (
+            Dataset,
+            DataSharingAgreement,
+            PriorityCrimeType,
+            PriorityRule,
+        )
+
+        # Datasets, agreements and priorities decide who sees what and what counts: every
+        # change is audited, old -> new (core.audit_changes).
+        audited_model_register(Dataset, name="dataset", exclude=("created_at",))
+        audited_model_register(
+            DataSharingAgreement,
+            name="agreement",
+            exclude=("created_at",),
+            m2m=("record_level_organisations",),
+        )
+        audited_model_register(PriorityCrimeType, name="priority")
+        audited_model_register(
+            PriorityRule, name="priority_rule", exclude=("updated_at",), m2m=("categories",)
+        )

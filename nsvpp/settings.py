@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -62,6 +63,8 @@ THIRD_PARTY_APPS = [
     "allauth.account",
     "allauth.mfa",
     "import_export",
+    # PostgreSQL triggers declared on models (the audit trail's append-only guard).
+    "pgtrigger",
 ]
 LOCAL_APPS = [
     "core",
@@ -80,6 +83,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The signed-in person is the actor of audit events written while the request runs.
+    "core.audit_context.AuditActorMiddleware",
     # Sign-out once a session is SESSION_ABSOLUTE_HOURS old, however active it has been.
     "core.middleware.SessionAbsoluteLifetimeMiddleware",
     # Every view needs a signed-in user unless it is explicitly marked @login_not_required.
@@ -363,4 +368,37 @@ CELERY_BEAT_SCHEDULE["incidents-checked-tables-clean"] = {
 CELERY_BEAT_SCHEDULE["strategy-measures-refresh"] = {
     "task": "strategy.tasks.measures_refresh_all_task",
     "schedule": env.int("MEASURES_REFRESH_SECONDS", default=6 * 60 * 60),
+}
+
+# ---------------------------------------------------------------------------
+# Audit trail and retention (core.retention, incidents.retention, surveys.retention)
+# ---------------------------------------------------------------------------
+# Audit events are kept this long (default 7 years), then deleted by the daily retention job,
+# the only path by which an audit event is ever deleted (core.services.audit_retention_purge).
+AUDIT_RETENTION_DAYS: int = env.int("AUDIT_RETENTION_DAYS", default=7 * 365 + 2)
+if AUDIT_RETENTION_DAYS < 365:
+    raise ImproperlyConfigured("AUDIT_RETENTION_DAYS must be at least 365.")
+# Records past their agreement's retention are deleted this many at a time, each batch in its
+# own short transaction.
+RETENTION_BATCH_SIZE: int = env.int("RETENTION_BATCH_SIZE", default=5000)
+# A raw uploaded file (and its error report) is deleted this many days after its import ended
+# (at once when withdrawn or refused); the records keep their row hashes.
+UPLOAD_FILE_KEEP_DAYS: int = env.int("UPLOAD_FILE_KEEP_DAYS", default=30)
+# Residents' contact details are deleted this many months after they gave them, unless the
+# survey states a shorter or longer period (Survey.contact_keep_months).
+SURVEY_CONTACT_KEEP_MONTHS: int = env.int("SURVEY_CONTACT_KEEP_MONTHS", default=12)
+# Hour (Europe/London) at which the daily retention jobs run.
+RETENTION_HOUR: int = env.int("RETENTION_HOUR", default=2)
+# Each job holds a cache lock, so a second beat (or a slow run) never runs one twice at once.
+CELERY_BEAT_SCHEDULE["core-retention"] = {
+    "task": "core.tasks.retention_core_task",
+    "schedule": crontab(hour=RETENTION_HOUR, minute=5),
+}
+CELERY_BEAT_SCHEDULE["incidents-retention"] = {
+    "task": "incidents.tasks.retention_incidents_task",
+    "schedule": crontab(hour=RETENTION_HOUR, minute=15),
+}
+CELERY_BEAT_SCHEDULE["surveys-retention"] = {
+    "task": "surveys.tasks.retention_surveys_task",
+    "schedule": crontab(hour=RETENTION_HOUR, minute=45),
 }

@@ -93,7 +93,10 @@ class SurveyAdmin(admin.ModelAdmin):
             "What residents read",
             {"fields": ("introduction", "privacy_notice", "alternative_formats")},
         ),
-        ("Contact consent", {"fields": ("asks_for_contact", "contact_purpose")}),
+        (
+            "Contact consent",
+            {"fields": ("asks_for_contact", "contact_purpose", "contact_keep_months")},
+        ),
         ("Publication", {"fields": ("is_published", "is_sensitive")}),
         ("Outcome", {"fields": ("outcome_heard", "outcome_did", "outcome_published")}),
         ("Record", {"fields": ("created_by", "created_at", "updated_at")}),
@@ -228,7 +231,15 @@ class ContactRequestAdmin(admin.ModelAdmin):
 
     list_display = ("survey", "received_on", "name", "email", "phone")
     list_filter = ("survey",)
-    readonly_fields = ("survey", "received_on", "name", "email", "phone", "consent_text")
+    readonly_fields = (
+        "survey",
+        "received_on",
+        "name",
+        "email",
+        "phone",
+        "consent_text",
+        "delete_on",
+    )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

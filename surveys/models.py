@@ -15,6 +15,10 @@ from django.utils import timezone
 from core.disclosure import new_record_key
 
 
+def _contact_keep_months_default() -> int:
+    return settings.SURVEY_CONTACT_KEEP_MONTHS
+
+
 class Survey(models.Model):
     """A public resident survey, built by partnership staff."""
 
@@ -46,6 +50,12 @@ class Survey(models.Model):
         max_length=300,
         blank=True,
         help_text="Why you might contact them, for example: to invite them to a community event.",
+    )
+    contact_keep_months = models.PositiveSmallIntegerField(
+        "keep contact details for (months)",
+        default=_contact_keep_months_default,
+        help_text="Residents are told this on the consent page; their contact details are "
+        "deleted this many months after they gave them.",
     )
     is_sensitive = models.BooleanField(
         "sensitive topic",
@@ -285,6 +295,10 @@ class ContactRequest(models.Model):
     email = models.EmailField(max_length=254, blank=True)
     phone = models.CharField(max_length=30, blank=True)
     consent_text = models.CharField(max_length=500)
+    delete_on = models.DateField(
+        null=True,
+        help_text="Deleted on this day: the period the survey stated when the resident gave them.",
+    )
 
     class Meta:
         ordering = ["-received_on", "pk"]

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.dates import months_add
 from core.services import audit_record
 
 from . import exports
@@ -104,11 +105,13 @@ def contact_request_create(*, survey: Survey, name: str, email: str, phone: str)
     consent = (
         "I agree to be contacted by the partnership"
         + (f" {survey.contact_purpose}" if survey.contact_purpose else "")
-        + "."
+        + f". My details will be deleted after {survey.contact_keep_months} months."
     )
+    today = timezone.localdate()
     return ContactRequest.objects.create(
         survey=survey,
-        received_on=timezone.localdate(),
+        received_on=today,
+        delete_on=months_add(today, survey.contact_keep_months),
         name=name.strip()[:100],
         email=email.strip()[:254],
         phone=phone.strip()[:30],
@@ -304,3 +307,24 @@ def survey_export(
         else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
     return ExportFile(filename=filename, content_type=content_type, content=content)
+
+
+@transaction.atomic
+def contact_requests_retention(*, on: Any = None) -> int:
+    """Delete residents' contact details past the period their survey stated; one audit event
+    per survey with the count."""
+    on = on or timezone.localdate()
+    expired = ContactRequest.objects.filter(delete_on__lte=on)
+    counts: dict[int, int] = {}
+    for survey_id in expired.values_list("survey_id", flat=True):
+        counts[survey_id] = counts.get(survey_id, 0) + 1
+    expired.delete()
+    for survey in Survey.objects.filter(pk__in=counts):
+        audit_record(
+            actor=None,
+            action="retention.contact_details_deleted",
+            obj=survey,
+            summary=f"Deleted {counts[survey.pk]} residents' contact details for {survey.title}",
+            detail={"count": counts[survey.pk], "on": on.isoformat()},
+        )
+    return sum(counts.values())

@@ -162,6 +162,10 @@ MATRIX: dict[str, Row] = {
         args=lambda w: {"slug": w.dataset.slug, "pk": w.record.pk},
     ),
     "incidents:aggregates": Row(everyone(200), args=lambda w: {"slug": w.dataset.slug}),
+    # -- incidents: the audit search (audit-log readers) and transparency (partner leads) -----
+    "incidents:audit": Row(only("staff superuser")),
+    "incidents:audit_export": Row(only("staff superuser")),
+    "incidents:transparency": Row(only("lead staff")),
     # -- incidents: uploads -------------------------------------------------------------------
     "incidents:upload_start": Row(everyone(200)),
     "incidents:upload_template_csv": Row(everyone(200)),

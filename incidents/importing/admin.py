@@ -14,12 +14,14 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from core.admin_audit import AuditedViewsAdminMixin
 from incidents.access import datasets_with_records_visible
 from incidents.models import Upload
 
 
 @admin.register(Upload)
-class UploadAdmin(admin.ModelAdmin):
+class UploadAdmin(AuditedViewsAdminMixin, admin.ModelAdmin):
+    audit_what = "uploads"
     list_display = (
         "original_filename",
         "dataset",

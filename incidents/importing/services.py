@@ -566,6 +566,10 @@ def upload_withdraw(*, upload: Upload, user: Any) -> Upload:
         summary=f"Withdrew {upload.original_filename} from {upload.dataset.name}",
         detail={"restored": len(restored_ids), "removed_records": upload.rows_new},
     )
+    # The raw file goes at withdrawal (after commit), audited; the upload's counts stay.
+    from incidents.retention import upload_files_delete
+
+    upload_files_delete(upload=upload, reason="withdrawn")
     return upload
 
 
