@@ -358,6 +358,12 @@ CELERY_BEAT_SCHEDULE["incidents-checked-tables-clean"] = {
     "task": "incidents.importing.tasks.checked_tables_clean_task",
     "schedule": 24 * 60 * 60,
 }
+# Uploads whose check or import could not be queued (the broker was down) are queued again
+# once it answers: beat sends this as soon as Redis is back.
+CELERY_BEAT_SCHEDULE["incidents-uploads-queue-delayed"] = {
+    "task": "incidents.importing.tasks.uploads_queue_delayed_task",
+    "schedule": 60,
+}
 # Strategy: outcome measures with a saved query are recomputed from incident data every few
 # hours (the task holds a cache lock, so overlapping runs do nothing).
 CELERY_BEAT_SCHEDULE["strategy-measures-refresh"] = {
