@@ -231,6 +231,20 @@ def test_broker_down_pages_work_and_the_upload_says_processing_is_delayed(
     assert upload.problem == ""
     assert services.uploads_queue_delayed() == 0  # never queued twice
 
+    # The same for the import: confirmed while the broker is down, imported once it is back.
+    broker_down("redis://127.0.0.1:9/0", eager=False)
+    response = alice_client.post(reverse("incidents:upload_confirm", args=[upload.pk]))
+    assert response.status_code == 302
+    upload.refresh_from_db()
+    assert (upload.status, upload.problem) == (Upload.Status.QUEUED, services.PROCESSING_DELAYED)
+    assert "Processing is delayed" in alice_client.get(response["Location"]).content.decode()
+    assert IncidentRecord.objects.count() == 0
+    broker_down("memory://", eager=True)
+    assert services.uploads_queue_delayed() == 1
+    upload.refresh_from_db()
+    assert upload.status == Upload.Status.IMPORTED
+    assert IncidentRecord.objects.count() == ROWS
+
 
 # ---------------------------------------------------------------------------
 # The disk full while an upload is stored
