@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # message of its database, so it must never share one with another worker.
 BROKER = os.environ.get("FAULTS_TEST_BROKER_URL", "redis://127.0.0.1:6379/14")
 ROWS = 40
+VISIBILITY_TIMEOUT = 3
 
 
 def _redis_up() -> bool:
@@ -77,7 +78,7 @@ class Worker:
             "DJANGO_DEBUG": "true",
             "DATABASE_URL": _database_url(),
             "CELERY_BROKER_URL": BROKER,
-            "CELERY_VISIBILITY_TIMEOUT": "3",
+            "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
             "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         }
         self.log = log.open("ab")
@@ -228,10 +229,16 @@ def test_whole_worker_killed_mid_import_is_redelivered_to_the_next_worker(
     assert IncidentRecord.objects.count() == 0
     assert _status(upload.pk) == Upload.Status.IMPORTING
 
-    second = Worker(queue, log)  # restores unacknowledged messages after the visibility timeout
+    # A worker restores, as it starts, the unacknowledged messages older than the visibility
+    # timeout (later, only every unacked_restore_interval x throttle seconds): start the next one
+    # once the timeout has passed, as a restarted container would be.
+    time.sleep(VISIBILITY_TIMEOUT + 1)
+    second = Worker(queue, log)
     try:
         _wait_for(lambda: _status(upload.pk) == Upload.Status.IMPORTED, 90, "the redelivery", log)
-        time.sleep(4)  # past another visibility timeout: nothing is delivered a third time
+        time.sleep(
+            VISIBILITY_TIMEOUT + 1
+        )  # past another visibility timeout: nothing is delivered a third time
     finally:
         second.kill_all()
     _assert_imported_once(upload.pk)
