@@ -18,10 +18,10 @@ RUN pip install --upgrade pip && pip install .
 COPY --chown=nsvpp:nsvpp . .
 # Static files are collected at build time with throwaway settings; nothing secret is baked in.
 RUN DJANGO_DEBUG=false SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost \
-    python manage.py collectstatic --noinput \
+    sh deploy/processes collectstatic \
  && mkdir -p /app/var/media && chown -R nsvpp:nsvpp /app/var
 
 USER nsvpp
 EXPOSE 8000
 # Bind, workers and the access log (secrets redacted) are set in nsvpp/gunicorn.conf.py.
-CMD ["gunicorn", "--config", "nsvpp/gunicorn.conf.py", "nsvpp.wsgi:application"]
+CMD ["sh", "deploy/processes", "web"]

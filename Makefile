@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install browser assets migrate demo worker lint format bench load-data clean
+.PHONY: run test install browser assets migrate demo worker lint format bench load-data clean backup restore
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,17 @@ load-data: install
 ## Every benchmark in bench/ (each prints its ratios; see docs/benchmarks.md).
 bench: install
 	@set -e; for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script; done
+
+## PostgreSQL dump (custom format) + MEDIA_ROOT archive + row-count manifest in var/backups/<time>
+## (or BACKUP=folder). Uses DATABASE_URL and MEDIA_ROOT from the environment, as the portal does.
+backup: install
+	$(MANAGE) backup $(if $(BACKUP),--output $(BACKUP))
+
+## Restore BACKUP=folder into an empty database (RESTORE_DB=name on the same server, default
+## DATABASE_URL's) and an empty MEDIA_ROOT, then check every table's count against the manifest.
+restore: install
+	@[ -n "$(BACKUP)" ] || { echo "Usage: make restore BACKUP=var/backups/<time> [RESTORE_DB=name]"; exit 2; }
+	$(MANAGE) restore $(BACKUP) $(if $(RESTORE_DB),--database-name $(RESTORE_DB))
 
 clean:
 	rm -rf var/celery var/artefacts

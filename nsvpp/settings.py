@@ -246,9 +246,20 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
         "store_processed": False,
     }
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # A task whose worker died without acknowledging it is delivered again after this many
+    # seconds. Longer than the longest import: a live import redelivered early would only wait
+    # for the dataset lock and then find its upload imported, but would hold a worker meanwhile.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=60 * 60)
+    }
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
+# A pool process killed mid-task (the kernel's out-of-memory killer, kill -9) puts its message
+# back on the queue instead of acknowledging it as failed: otherwise an import would be lost
+# and its upload left "Importing" for ever. Tasks are idempotent, so running again is safe.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TIMEZONE = "Europe/London"
@@ -362,6 +373,12 @@ IMPORT_CHECKED_KEEP_DAYS: int = env.int("IMPORT_CHECKED_KEEP_DAYS", default=7)
 CELERY_BEAT_SCHEDULE["incidents-checked-tables-clean"] = {
     "task": "incidents.importing.tasks.checked_tables_clean_task",
     "schedule": 24 * 60 * 60,
+}
+# Uploads whose check or import could not be queued (the broker was down) are queued again
+# once it answers: beat sends this as soon as Redis is back.
+CELERY_BEAT_SCHEDULE["incidents-uploads-queue-delayed"] = {
+    "task": "incidents.importing.tasks.uploads_queue_delayed_task",
+    "schedule": 60,
 }
 # Strategy: outcome measures with a saved query are recomputed from incident data every few
 # hours (the task holds a cache lock, so overlapping runs do nothing).

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import errno
 import hashlib
 import io
+import logging
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -43,7 +45,14 @@ from .staging import (
     lock_dataset,
 )
 
+logger = logging.getLogger(__name__)
+
 FIRST_ERRORS = 20
+PROCESSING_DELAYED = (
+    "Processing is delayed: the portal's background service is not answering. Your file is "
+    "stored safely and will be processed automatically when the service is back; you do not "
+    "need to upload it again."
+)
 UNEXPECTED = (
     "The portal could not process this file because of an unexpected error, which has been "
     "logged. Nothing was imported. Try again later or contact the partnership team."
@@ -119,7 +128,9 @@ def upload_receive(
     )
     suffix = Path(filename).suffix.lower()
     suffix = suffix if suffix in {".csv", ".xlsx", ".txt"} else ".dat"
-    upload.file.save(f"{dataset.slug}-{digest.hexdigest()[:12]}{suffix}", File(file), save=False)
+    upload.file.name = _store_file(
+        upload, f"{dataset.slug}-{digest.hexdigest()[:12]}{suffix}", File(file)
+    )
     upload.save()
     audit_record(
         actor=user,
@@ -131,9 +142,61 @@ def upload_receive(
     if queue_check:
         from .tasks import upload_check_task
 
-        upload_id = upload.pk
-        transaction.on_commit(lambda: upload_check_task.delay(upload_id))
+        _queue_on_commit(upload_check_task, upload.pk)
     return upload
+
+
+def _store_file(upload: Upload, filename: str, content: File) -> str:
+    """Write the file to storage; on any failure remove what was half-written (the storage
+    leaves a partial file behind when a write fails) and, when the disk is full, refuse clearly."""
+    storage = upload.file.storage
+    name = storage.get_available_name(upload.file.field.generate_filename(upload, filename))
+    try:
+        return storage.save(name, content)
+    except OSError as error:
+        # The name was free a moment ago, so whatever is there now is our partial write.
+        if storage.exists(name):
+            storage.delete(name)
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            logger.error("No space left to store an upload to %s", upload.dataset.slug)
+            raise UploadRefused(
+                "The portal has no room to store your file just now, so nothing was kept. "
+                "Try again later; if it happens again, tell the portal's administrators."
+            ) from error
+        raise
+
+
+def _queue_on_commit(task: Any, upload_id: int) -> None:
+    """Queue ``task(upload_id)`` once the transaction commits; when the broker cannot be reached
+    the upload keeps its place and says it is delayed, and the sweep queues it later."""
+
+    def send() -> None:
+        try:
+            task.delay(upload_id)
+        except Exception:  # kombu's OperationalError or a socket error: the broker is down
+            logger.warning("Could not queue %s for upload %s", task.name, upload_id, exc_info=True)
+            Upload.objects.filter(pk=upload_id).update(problem=PROCESSING_DELAYED)
+
+    transaction.on_commit(send)
+
+
+def uploads_queue_delayed() -> int:
+    """Queue again the checks and imports whose queueing failed (the broker was down)."""
+    from .tasks import upload_check_task, upload_import_task
+
+    tasks = {Upload.Status.RECEIVED: upload_check_task, Upload.Status.QUEUED: upload_import_task}
+    queued = 0
+    delayed = Upload.objects.filter(problem=PROCESSING_DELAYED, status__in=list(tasks))
+    for upload_id, status in delayed.values_list("pk", "status"):
+        try:
+            tasks[status].delay(upload_id)
+        except Exception:  # still down: the next sweep tries again
+            logger.warning("The broker is still unreachable; %s stays delayed", upload_id)
+            break
+        # Cleared once sent, so a later sweep never queues it twice.
+        Upload.objects.filter(pk=upload_id, problem=PROCESSING_DELAYED).update(problem="")
+        queued += 1
+    return queued
 
 
 # ---------------------------------------------------------------------------
@@ -341,8 +404,7 @@ def upload_confirm(*, upload: Upload, user: Any, queue_import: bool = True) -> U
     if queue_import:
         from .tasks import upload_import_task
 
-        upload_id = upload.pk
-        transaction.on_commit(lambda: upload_import_task.delay(upload_id))
+        _queue_on_commit(upload_import_task, upload.pk)
     return upload
 
 

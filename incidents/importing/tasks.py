@@ -48,3 +48,9 @@ def upload_import_task(self, upload_id: int) -> str:
 def checked_tables_clean_task() -> int:
     """Daily: drop kept checked rows of uploads nobody imported (see the service)."""
     return services.checked_tables_clean()
+
+
+@shared_task(acks_late=True)
+def uploads_queue_delayed_task() -> int:
+    """Every minute: queue the checks and imports that could not be queued (broker down)."""
+    return services.uploads_queue_delayed()
