@@ -55,8 +55,9 @@ def _cell_key_sum() -> Sum | Value:
 
 
 def _in_area() -> ExpressionWrapper:
+    # Not known to be outside: records without an LSOA stay in the partnership's figures.
     return ExpressionWrapper(
-        Q(lsoa__isnull=False, lsoa__in_area=True, outside_area=False), output_field=BooleanField()
+        ~Q(outside_area=True) & ~Q(lsoa__in_area=False), output_field=BooleanField()
     )
 
 
@@ -118,7 +119,7 @@ def cube_querysets(dataset_id: int) -> Iterable[tuple[type, QuerySet]]:
                 "lsoa": F("lsoa_id"),
                 "category": F("category_id"),
                 "priority_bits": F("priority_bits"),
-                "outside_area": F("outside_area"),
+                "in_area": _in_area(),
             },
         ),
     )

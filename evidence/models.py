@@ -32,6 +32,11 @@ class _Cube(models.Model):
         db_index=False,
     )
     priority_bits = PriorityBits(default=0)
+    in_area = models.BooleanField(
+        default=True,
+        help_text="Not known to lie outside the partnership area (records without an LSOA count "
+        "as in the area; they are in the partnership's figures but no smaller area's).",
+    )
     records = models.BigIntegerField(help_text="How many records fall in this cell.")
     cell_key_sum = models.BigIntegerField(
         default=0, help_text="Sum of the records' cell keys (0–255 each), for disclosure."
@@ -52,7 +57,6 @@ class MonthlyCube(_Cube):
         db_constraint=False,
         db_index=False,
     )
-    outside_area = models.BooleanField(default=False)
 
     class Meta:
         indexes = [models.Index(fields=["dataset", "month"], name="evidence_monthly_ds_month")]
@@ -72,7 +76,6 @@ class _DistrictCube(_Cube):
         db_constraint=False,
         db_index=False,
     )
-    in_area = models.BooleanField(default=True)
 
     class Meta:
         abstract = True
