@@ -117,7 +117,10 @@ class EvidenceForm(GovukForm):
         """The query the form describes (defaults where a choice is missing or invalid)."""
         data = self.cleaned_data if self.is_bound and self.is_valid() else {}
         end = _month(data.get("end") or "") or self.last
-        start = _month(data.get("start") or "") or month_add(end, -(DEFAULT_MONTHS - 1))
+        start = _month(data.get("start") or "") or max(
+            self.first, month_add(end, -(DEFAULT_MONTHS - 1))
+        )
+        start = min(start, end)
         kind = data.get("subject") or "definition"
         subject = Subject(
             kind=kind,

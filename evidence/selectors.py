@@ -296,6 +296,9 @@ def _rate(value: Cell, population: int | None) -> stats.RateCI | None:
     return stats.rate_ci(count=count, population=population, per=PER)
 
 
+NO_DATA = "No data loaded for that period"
+
+
 def _change(current: Cell, previous: Cell) -> stats.Change | None:
     a, b = _num(current), _num(previous)
     if a is None or b is None or (a == 0 and b == 0):
@@ -348,14 +351,16 @@ class PriorityOverview:
     vs_year: stats.Change | None
     sparkline: Chart | None
     sensitive: bool
+    previous_loaded: bool = True
+    year_loaded: bool = True
 
     @property
     def vs_previous_text(self) -> str:
-        return change_text(self.vs_previous)
+        return change_text(self.vs_previous) if self.previous_loaded else NO_DATA
 
     @property
     def vs_year_text(self) -> str:
-        return change_text(self.vs_year)
+        return change_text(self.vs_year) if self.year_loaded else NO_DATA
 
 
 class OverviewResult(list):
@@ -400,6 +405,11 @@ def evidence_overview(*, query: EvidenceQuery, audience: Audience) -> OverviewRe
     def window(series: list[CubeCell], start: dt.date, end: dt.date) -> CubeCell:
         return _total(c for m, c in zip(months, series, strict=True) if start <= m <= end)
 
+    first_loaded, _last = _months_known(ctx)
+
+    def loaded(end: dt.date) -> bool:
+        return first_loaded is not None and end >= first_loaded
+
     for label, slug, mask, sensitive in subjects:
         series = _priority_series(by_bits, months, mask)
         now = publish_one(
@@ -416,7 +426,7 @@ def evidence_overview(*, query: EvidenceQuery, audience: Audience) -> OverviewRe
             series[len(months) - len(spark_months) :], exact=ctx.exact, sensitive=sensitive
         )
         points = [
-            {"month": f"{m:%Y-%m}", "records": int(v)}
+            {"month": f"{m:%Y-%m-01}", "records": int(v)}
             for m, v in zip(spark_months, spark_cells, strict=True)
             if is_shown(v)
         ]
@@ -429,7 +439,7 @@ def evidence_overview(*, query: EvidenceQuery, audience: Audience) -> OverviewRe
             notes=ctx.notes(),
         )
         sparkline = None
-        if points:
+        if points and any(p["records"] for p in points):
             shown = [p["records"] for p in points]
             sparkline = Chart(
                 spec=sparkline_spec(points),
@@ -446,8 +456,10 @@ def evidence_overview(*, query: EvidenceQuery, audience: Audience) -> OverviewRe
             rate=_rate(now, ctx.population),
             previous=before,
             year_earlier=year,
-            vs_previous=_change(now, before),
-            vs_year=_change(now, year),
+            vs_previous=_change(now, before) if loaded(prev_end) else None,
+            vs_year=_change(now, year) if loaded(year_end) else None,
+            previous_loaded=loaded(prev_end),
+            year_loaded=loaded(year_end),
             sparkline=sparkline,
             sensitive=sensitive,
         )
@@ -513,6 +525,7 @@ class TrendResult:
     vs_year: stats.Change | None
     current: Cell
     year_earlier: Cell
+    year_loaded: bool = True
     months_available: list[dt.date] = field(default_factory=list)
 
 
@@ -534,7 +547,7 @@ def evidence_trend(
     """Monthly counts, 12-month rolling mean, earlier years, year-on-year change and SPC."""
     ctx = evidence_resolve(query=query, audience=audience)
     first, _last = _months_known(ctx)
-    start = min(first, query.start) if first else query.start
+    start = min(first, query.end) if first else query.start
     months = months_between(start, query.end)
     sums = _sums(_cube(MonthlyCube, ctx, start=start, end=query.end), "month")
     cells = publish_cells(
@@ -573,12 +586,12 @@ def evidence_trend(
         slug="monthly",
     )
     points = [
-        {"month": f"{m:%Y-%m}", "series": "Records", "value": v}
+        {"month": f"{m:%Y-%m-01}", "series": "Records", "value": v}
         for m, v in zip(months, values, strict=True)
         if v is not None
     ]
     points += [
-        {"month": f"{m:%Y-%m}", "series": "12-month rolling mean", "value": round(r, 2)}
+        {"month": f"{m:%Y-%m-01}", "series": "12-month rolling mean", "value": round(r, 2)}
         for m, r in zip(months, rolling, strict=False)
         if r is not None
     ]
@@ -660,7 +673,7 @@ def evidence_trend(
         )
         spc_points = [
             {
-                "month": f"{m:%Y-%m}",
+                "month": f"{m:%Y-%m-01}",
                 "value": int(p.value),
                 "signal": "Rule broken" if (p.beyond_limits or p.in_run) else "Within rules",
             }
@@ -701,7 +714,8 @@ def evidence_trend(
         spc_note=spc_note,
         baseline=chosen,
         breaches=breaches,
-        vs_year=_change(now, year_cell),
+        vs_year=_change(now, year_cell) if first and year_end >= first else None,
+        year_loaded=bool(first and year_end >= first),
         current=now,
         year_earlier=year_cell,
         months_available=months,
@@ -844,9 +858,17 @@ def evidence_where(*, query: EvidenceQuery, audience: Audience) -> WhereResult:
         ctx,
     )
     # The funnel plot: each ward's rate against the area's rate, with 95% and 99.8% limits.
-    total_shown = sum(r for r in (_num(x.count) for x in lsoa_rows) if r is not None)
+    # The target is the whole area's rate, from its own published total (never from the sum
+    # of small areas' published counts, which leaves out every hidden one).
+    area_total = _num(
+        publish_one(
+            _total(by_lsoa.get(x["pk"], CubeCell(0)) for x in lsoas),
+            exact=ctx.exact,
+            sensitive=ctx.subject.sensitive,
+        )
+    )
     population = sum(x["population_total"] or 0 for x in lsoas)
-    target = PER * total_shown / population if population else 0.0
+    target = PER * (area_total or 0) / population if population else 0.0
     funnel_points = []
     if target > 0:
         for row in rows_by_level["ward"]:
@@ -1431,7 +1453,7 @@ def evidence_police_health(*, query: EvidenceQuery, audience: Audience) -> Polic
         slug="by-month",
     )
     points = [
-        {"month": f"{m:%Y-%m}", "series": name, "value": int(v)}
+        {"month": f"{m:%Y-%m-01}", "series": name, "value": int(v)}
         for m, h, p in zip(months, h_cells, p_cells, strict=True)
         for name, v in (("Hospital attendances", h), ("Police records", p))
         if is_shown(v)

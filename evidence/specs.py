@@ -24,7 +24,7 @@ def sparkline_spec(points: list[dict[str, Any]]) -> dict[str, Any]:
         alt.Chart(_data(points), width=160, height=40)
         .mark_line(color=BLUE, strokeWidth=2)
         .encode(
-            x=alt.X("month:T", axis=None),
+            x=alt.X("utcyearmonth(month):T", axis=None),
             y=alt.Y("records:Q", axis=None, scale=alt.Scale(zero=False)),
         )
         .configure_view(stroke=None)
@@ -38,7 +38,11 @@ def line_spec(points: list[dict[str, Any]], *, y_title: str) -> dict[str, Any]:
         alt.Chart(_data(points), width=WIDTH, height=240)
         .mark_line(point=alt.OverlayMarkDef(size=20))
         .encode(
-            x=alt.X("month:T", title="Month", axis=alt.Axis(format="%b %Y", labelAngle=-45)),
+            x=alt.X(
+                "utcyearmonth(month):T",
+                title="Month",
+                axis=alt.Axis(format="%b %Y", labelAngle=-45),
+            ),
             y=alt.Y("value:Q", title=y_title),
             color=alt.Color("series:N", title=None),
             strokeDash=alt.StrokeDash("series:N", title=None),
@@ -53,11 +57,13 @@ def spc_spec(
     """A c-chart: monthly counts, centre line and control limits; rule breaks marked."""
     base = alt.Chart(_data(points), width=WIDTH, height=240)
     line = base.mark_line(color=GREY).encode(
-        x=alt.X("month:T", title="Month", axis=alt.Axis(format="%b %Y", labelAngle=-45)),
+        x=alt.X(
+            "utcyearmonth(month):T", title="Month", axis=alt.Axis(format="%b %Y", labelAngle=-45)
+        ),
         y=alt.Y("value:Q", title="Records a month"),
     )
     dots = base.mark_point(filled=True, size=50).encode(
-        x="month:T",
+        x="utcyearmonth(month):T",
         y="value:Q",
         color=alt.Color(
             "signal:N",
@@ -91,7 +97,7 @@ def spc_spec(
             color=alt.value(BLACK),
         )
     )
-    return alt.layer(line, rules, dots).resolve_scale(color="independent").to_dict()
+    return alt.layer(line, rules, dots).to_dict()
 
 
 def bar_spec(
@@ -192,11 +198,20 @@ def funnel_spec(
                     range=[GREY, "#f47738", RED, "#5694ca", BLUE],
                 ),
             ),
-            shape=alt.Shape("status:N", title="Ward"),
+            shape=alt.Shape(
+                "status:N",
+                title="Ward",
+                scale=alt.Scale(
+                    domain=[
+                        "Within limits",
+                        "Above 95% limit",
+                        "Above 99.8% limit",
+                        "Below 95% limit",
+                        "Below 99.8% limit",
+                    ],
+                    range=["circle", "triangle-up", "diamond", "triangle-down", "square"],
+                ),
+            ),
         )
     )
-    return (
-        alt.layer(limit_lines, centre, dots, width=WIDTH, height=300)
-        .resolve_scale(color="independent")
-        .to_dict()
-    )
+    return alt.layer(limit_lines, centre, dots, width=WIDTH, height=300).to_dict()

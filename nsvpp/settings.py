@@ -158,7 +158,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "core:dashboard"
+# Analysts and partner leads land on the evidence overview; everyone else on the dashboard.
+LOGIN_REDIRECT_URL = "evidence:home"
 LOGOUT_REDIRECT_URL = "core:home"
 
 ACCOUNT_ADAPTER = "partners.adapters.InvitationOnlyAccountAdapter"
