@@ -29,6 +29,7 @@ from core.services import audit_record
 from incidents.importing.staging import lock_dataset
 
 from .models import Dataset, DataSharingAgreement, IncidentRecord, Upload
+from .signals import records_changed
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +126,9 @@ def records_retention_apply(*, plan: RetentionPlan, batch_size: int | None = Non
         error = f"{type(exc).__name__}: {exc}"[:300]
         raise
     finally:
+        if deleted:
+            # Aggregates built from these records (the evidence pages) are rebuilt after it.
+            records_changed.send(sender=IncidentRecord, dataset_ids=[plan.dataset.pk])
         if deleted or error:
             audit_record(
                 actor=None,

@@ -72,6 +72,7 @@ LOCAL_APPS = [
     "incidents",
     "strategy",
     "surveys",
+    "evidence",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -167,7 +168,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "core:dashboard"
+# Analysts and partner leads land on the evidence overview; everyone else on the dashboard.
+LOGIN_REDIRECT_URL = "evidence:home"
 LOGOUT_REDIRECT_URL = "core:home"
 
 ACCOUNT_ADAPTER = "partners.adapters.InvitationOnlyAccountAdapter"
@@ -418,4 +420,10 @@ CELERY_BEAT_SCHEDULE["incidents-retention"] = {
 CELERY_BEAT_SCHEDULE["surveys-retention"] = {
     "task": "surveys.tasks.retention_surveys_task",
     "schedule": crontab(hour=RETENTION_HOUR, minute=45),
+}
+# Evidence: one e-mail a day at most to each analyst who wants it, listing new exception alerts
+# (rule breaches found when a dataset's aggregates were rebuilt).
+CELERY_BEAT_SCHEDULE["evidence-alert-digests"] = {
+    "task": "evidence.tasks.alert_digests_send_task",
+    "schedule": env.int("EVIDENCE_DIGEST_SECONDS", default=60 * 60),
 }

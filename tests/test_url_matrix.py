@@ -150,6 +150,21 @@ MATRIX: dict[str, Row] = {
     "mfa_download_recovery_codes": Row(everyone(404)),
     "account_reset_password_done": Row(everyone(200, anonymous=200)),
     # -- incidents: datasets and records ------------------------------------------------------
+    # Evidence: aggregates for partners' people and staff (disclosed unless record level).
+    "evidence:overview": Row(everyone(200, nobody=403)),
+    "evidence:home": Row(everyone(REDIRECT)),  # to the overview or the dashboard
+    "evidence:trend": Row(everyone(200, nobody=403)),
+    "evidence:where": Row(everyone(200, nobody=403)),
+    "evidence:when": Row(everyone(200, nobody=403)),
+    "evidence:who": Row(everyone(200, nobody=403)),
+    "evidence:deprivation": Row(everyone(200, nobody=403)),
+    "evidence:police_health": Row(everyone(200, nobody=403)),
+    "evidence:data_quality": Row(everyone(200, nobody=403)),
+    "evidence:alerts": Row(everyone(200, nobody=403)),
+    "evidence:methodology": Row(everyone(200, nobody=403)),
+    "evidence:table_csv": Row(
+        everyone(200, nobody=403), args=lambda w: {"page": "overview", "table": "priorities"}
+    ),
     "incidents:home": Row(everyone(200)),
     "incidents:records": Row(
         only(RECORD_LEVEL, refused=404), args=lambda w: {"slug": w.dataset.slug}
