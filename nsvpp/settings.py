@@ -68,6 +68,7 @@ LOCAL_APPS = [
     "incidents",
     "strategy",
     "surveys",
+    "assessments",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -197,10 +198,17 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Celery: filesystem broker by default (a real worker, no services), Redis when configured
 # ---------------------------------------------------------------------------
 CELERY_BROKER_URL: str = env.str("CELERY_BROKER_URL", default="filesystem://")
-CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
+# The longest task (an SNA edition) is stopped at its hard time limit; Redis redelivers an
+# unacknowledged task after the visibility timeout, so that must be longer or a running edition
+# would be handed to a second worker (acks_late).
+SNA_TASK_SOFT_TIME_LIMIT: int = env.int("SNA_TASK_SOFT_TIME_LIMIT", default=25 * 60)
+SNA_TASK_TIME_LIMIT: int = env.int("SNA_TASK_TIME_LIMIT", default=30 * 60)
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+    "visibility_timeout": max(2 * 60 * 60, 2 * SNA_TASK_TIME_LIMIT)
+}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue = VAR_DIR / "celery" / "queue"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
         "data_folder_in": str(_queue),
         "data_folder_out": str(_queue),
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
