@@ -122,8 +122,41 @@ def pdf_render(
             pdf_variant="pdf/ua-1"
         )
     with timings.step("writing"):
-        pdf = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=b"nsvpp-sna")
+        pdf = document.write_pdf(
+            pdf_variant="pdf/ua-1", pdf_identifier=b"nsvpp-sna", finisher=_header_scopes
+        )
     return pdf, len(document.pages), fetcher
+
+
+def _header_scopes(document: object, pdf: object) -> None:
+    """Give every /TH a /Scope: Column in the table head, Row in the body.
+
+    WeasyPrint links data cells to headers with /Headers, but a table split across pages loses
+    some of those links; an explicit /Scope on each header keeps the association (PDF/UA 7.5).
+    """
+    import pydyf
+
+    objects = pdf.objects  # type: ignore[attr-defined]
+
+    def parent_of(element: pydyf.Dictionary) -> pydyf.Dictionary | None:
+        reference = element.get("P")
+        if not reference:
+            return None
+        number = int(bytes(reference).split()[0]) if not isinstance(reference, int) else reference
+        found = objects[number] if 0 < number < len(objects) else None
+        return found if isinstance(found, pydyf.Dictionary) else None
+
+    for element in objects:
+        if not isinstance(element, pydyf.Dictionary) or element.get("S") != "/TH":
+            continue
+        row = parent_of(element)
+        group = parent_of(row) if row is not None else None
+        scope = "/Column" if group is not None and group.get("S") == "/THead" else "/Row"
+        attributes = element.get("A")
+        if not isinstance(attributes, pydyf.Dictionary):
+            attributes = pydyf.Dictionary({"O": "/Table"})
+            element["A"] = attributes
+        attributes["Scope"] = scope
 
 
 def thumbnails_render(*, pdf_path: Path, folder: Path, resolution: int = 40) -> list[str]:

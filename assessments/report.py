@@ -13,11 +13,11 @@ import dataclasses
 import datetime
 import re
 import time
-import xml.etree.ElementTree as ET  # noqa: S405 - parses only SVG our own chart code produced
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.html import escape
 from django.utils.text import slugify
 
 from core.disclosure import SENSITIVE, STANDARD
@@ -29,9 +29,7 @@ METHOD_VERSION = "sna-2026.1"
 
 Progress = Callable[[int, str], None]
 
-SVG_NS = "http://www.w3.org/2000/svg"
-ET.register_namespace("", SVG_NS)
-ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+SVG_START = re.compile(r"<svg\b[^>]*>", re.IGNORECASE)
 
 
 class NoData(Exception):
@@ -41,6 +39,17 @@ class NoData(Exception):
 # --- the report's building blocks -------------------------------------------------------------
 
 
+NUMERIC_TEXT = re.compile(r"^[*<>~–-]?\s*[0-9][0-9,]*(\.[0-9]+)?\s*%?$|^\*$")
+
+
+def _numeric(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    return isinstance(value, str) and bool(NUMERIC_TEXT.match(value.strip()))
+
+
 @dataclass
 class TableBlock:
     table: Any  # evidence.tables.Table
@@ -48,6 +57,31 @@ class TableBlock:
     anchor: str = ""
     chapter: str = ""
     kind: str = "table"
+
+    def _numeric_columns(self) -> list[bool]:
+        width = len(self.table.columns)
+        numeric = [True] * width
+        seen = [False] * width
+        for row in self.table.rows:
+            for i, cell in enumerate(row[:width]):
+                if cell in (None, ""):
+                    continue
+                seen[i] = True
+                numeric[i] = numeric[i] and _numeric(cell)
+        return [n and s for n, s in zip(numeric, seen, strict=True)]
+
+    @property
+    def header(self) -> list[tuple[str, bool]]:
+        """Column headings with whether the column holds numbers (aligned right)."""
+        return list(zip(self.table.columns, self._numeric_columns(), strict=True))
+
+    @property
+    def body(self) -> list[list[tuple[Any, bool]]]:
+        numeric = self._numeric_columns()
+        return [
+            [(cell, numeric[i] if i < len(numeric) else False) for i, cell in enumerate(row)]
+            for row in self.table.rows
+        ]
 
 
 @dataclass
@@ -116,6 +150,7 @@ class ChapterContent:
     blocks: list[Any] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
     appendix: bool = False
+    in_contents: bool = True  # list its sections in the contents
 
     @property
     def anchor(self) -> str:
@@ -200,17 +235,16 @@ def evidence_items(result: Any, _depth: int = 0, _name: str = "") -> Iterator[An
 
 
 def svg_with_title(svg: str, summary: str) -> str:
-    """The chart's SVG with its one-sentence summary as <title> (PDF /Alt) and aria-label."""
-    root = ET.fromstring(svg)  # noqa: S314 - produced by evidence.charts, never user input
-    for old in root.findall(f"{{{SVG_NS}}}title"):
-        root.remove(old)
-    title = ET.Element(f"{{{SVG_NS}}}title")
-    title.text = summary
-    root.insert(0, title)
-    root.set("role", "img")
-    root.set("aria-label", summary)
-    root.set("focusable", "false")
-    return ET.tostring(root, encoding="unicode")
+    """The chart's SVG with its one-sentence summary as its first <title> (the PDF's /Alt).
+
+    WeasyPrint takes a figure's alternative text from the SVG's own <title>; the evidence app
+    already names the chart with aria-label for the web.
+    """
+    match = SVG_START.search(svg)
+    if match is None:
+        raise ValueError("The chart is not an SVG document.")
+    title = f"<title>{escape(summary)}</title>"
+    return svg[: match.end()] + title + svg[match.end() :]
 
 
 class Collector:
@@ -468,7 +502,8 @@ def report_build(*, edition: Edition, progress: Progress) -> Report:
             kind="priority", priority_slug=priority.slug, category_slugs=()
         )
         query = query_for(subject)
-        content = chapter(f"priority-{priority.slug}", priority.name)
+        # Every priority has the same five sections: the contents lists the chapter only.
+        content = chapter(f"priority-{priority.slug}", priority.name, in_contents=False)
         if priority.short_description:
             content.blocks.append(TextBlock(text=priority.short_description))
         for title, function in (
