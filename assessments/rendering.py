@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import shutil
 import subprocess
@@ -24,6 +25,9 @@ from django.templatetags.static import static
 
 from .fetcher import LockedURLFetcher, static_roots
 from .report import Report, table_filename
+
+# WeasyPrint logs every page of every step at INFO; the worker's log needs only its warnings.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 PART_SUFFIX = ".part"
 PDFTOPPM = shutil.which("pdftoppm") or "/usr/bin/pdftoppm"
