@@ -29,17 +29,18 @@ def parse_month(value: str) -> datetime.date | None:
     return datetime.date(year, month, 1)
 
 
-class MonthField(forms.CharField):
+class MonthField(forms.Field):
+    """A month typed as YYYY-MM (one text box: works without JavaScript or browser support)."""
+
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 7)
         kwargs.setdefault(
             "widget",
             forms.TextInput(attrs={"class": "govuk-input--width-5", "spellcheck": "false"}),
         )
         super().__init__(**kwargs)
 
-    def to_python(self, value: Any) -> datetime.date | None:  # type: ignore[override]
-        text = super().to_python(value)
+    def to_python(self, value: Any) -> datetime.date | None:
+        text = str(value or "").strip()
         if not text:
             return None
         month = parse_month(text)
