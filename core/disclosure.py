@@ -7,10 +7,30 @@ the nearest 5. Sensitive topics (sexual offences, domestic abuse) use a threshol
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 SUPPRESSED = "*"
+# Record keys are 0..KEY_RANGE-1; a cell's key is the sum of its records' keys modulo KEY_RANGE.
+KEY_RANGE = 256
+
+
+def new_record_key() -> int:
+    """A fixed random key for a new record or response (cell key method), 0 to 255."""
+    return secrets.randbelow(KEY_RANGE)
+
+
+def record_key_sql(vendor: str) -> str:
+    """SQL giving a new random record key per row, for set-based INSERTs (PostgreSQL, SQLite)."""
+    if vendor == "postgresql":
+        # random() is in [0, 1), seeded per session from a strong source (PostgreSQL 15+).
+        return f"CAST(floor(random() * {KEY_RANGE}) AS smallint)"
+    # SQLite's random() is a signed 64-bit integer; the low 8 bits are uniform, and a bitwise AND
+    # (unlike abs()) cannot overflow on the most negative value.
+    return f"(random() & {KEY_RANGE - 1})"
+
+
 Cell = int | str
 
 

@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Lookup
 
+from core.disclosure import new_record_key
+
 # A record's priorities are bits of one integer (see IncidentRecord.priority_bits): bit n is the
 # priority whose ``bit`` is n. 63 bits keep the value a positive bigint in both databases.
 PRIORITY_BITS = 63
@@ -508,6 +510,10 @@ class IncidentRecord(models.Model):
     # (record, priority) rows: the import computes it in the same INSERT that writes the record,
     # and counting by priority needs no join. Filter with ``priority_bits__bitany=priority.mask``.
     priority_bits = PriorityBits(default=0, editable=False)
+    # The record's fixed random key for the cell key method (core/disclosure.py): set once when the
+    # record is created (the import's INSERT draws it in SQL), never changed by a re-import, so a
+    # cell of the same records always gets the same perturbation. Never shown to anyone.
+    cell_key = models.PositiveSmallIntegerField(default=new_record_key, editable=False)
     upload = models.ForeignKey(
         Upload,
         null=True,

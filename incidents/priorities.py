@@ -18,6 +18,7 @@ from django.db.models import BigIntegerField, Case, F, Q, QuerySet, Value, When
 from django.db.models.expressions import CombinedExpression, Expression
 
 from .models import Dataset, IncidentRecord, PriorityCrimeType, PriorityRule
+from .signals import records_changed
 
 VICTIM_OR_SUSPECT = PriorityRule.AgeApplies.VICTIM_OR_SUSPECT
 
@@ -160,7 +161,11 @@ def priorities_recompute(
     else:
         targets = records.order_by()
     # Only the records whose bits change are written.
-    return targets.exclude(priority_bits=new_bits).update(priority_bits=new_bits)
+    changed = targets.exclude(priority_bits=new_bits).update(priority_bits=new_bits)
+    if changed:
+        # Aggregates by priority (the evidence app's tables) are rebuilt after commit.
+        records_changed.send(sender=IncidentRecord, dataset_ids=None)
+    return changed
 
 
 @transaction.atomic

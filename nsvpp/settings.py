@@ -68,6 +68,7 @@ LOCAL_APPS = [
     "incidents",
     "strategy",
     "surveys",
+    "evidence",
     "assessments",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
@@ -158,7 +159,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "core:dashboard"
+# Analysts and partner leads land on the evidence overview; everyone else on the dashboard.
+LOGIN_REDIRECT_URL = "evidence:home"
 LOGOUT_REDIRECT_URL = "core:home"
 
 ACCOUNT_ADAPTER = "partners.adapters.InvitationOnlyAccountAdapter"
@@ -332,4 +334,10 @@ CELERY_BEAT_SCHEDULE["incidents-checked-tables-clean"] = {
 CELERY_BEAT_SCHEDULE["strategy-measures-refresh"] = {
     "task": "strategy.tasks.measures_refresh_all_task",
     "schedule": env.int("MEASURES_REFRESH_SECONDS", default=6 * 60 * 60),
+}
+# Evidence: one e-mail a day at most to each analyst who wants it, listing new exception alerts
+# (rule breaches found when a dataset's aggregates were rebuilt).
+CELERY_BEAT_SCHEDULE["evidence-alert-digests"] = {
+    "task": "evidence.tasks.alert_digests_send_task",
+    "schedule": env.int("EVIDENCE_DIGEST_SECONDS", default=60 * 60),
 }

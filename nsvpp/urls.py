@@ -16,6 +16,7 @@ urlpatterns = [
     path("data/", include("incidents.urls")),
     path("strategy/", include("strategy.urls")),
     path("surveys/", include("surveys.urls")),
+    path("evidence/", include("evidence.urls")),
     path("assessments/", include("assessments.urls")),
 ]
 

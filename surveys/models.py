@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from core.disclosure import new_record_key
+
 
 class Survey(models.Model):
     """A public resident survey, built by partnership staff."""
@@ -224,6 +226,9 @@ class Response(models.Model):
 
     survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="responses")
     submitted_at = models.DateTimeField(db_index=True)
+    # The response's fixed random key for the cell key method (core/disclosure.py), so a
+    # cross-tab of the same respondents always shows the same perturbed count. Never shown.
+    cell_key = models.PositiveSmallIntegerField(default=new_record_key, editable=False)
 
     class Meta:
         ordering = ["survey", "submitted_at", "pk"]

@@ -28,6 +28,7 @@ from core.services import audit_record
 from incidents import partitions
 from incidents.models import Dataset, IncidentRecord, RecordVersion, Upload
 from incidents.priorities import priorities_recompute
+from incidents.signals import records_changed
 
 from . import fast
 from .normalise import ErrorLog, Lookups, Normaliser, RowError, RowInvalid
@@ -426,6 +427,8 @@ def upload_import(*, upload_id: int) -> Upload:
                 ),
                 detail={"dataset": upload.dataset.slug},
             )
+            # The evidence app's aggregate tables are rebuilt by a task queued on commit.
+            records_changed.send(sender=Upload, dataset_ids=[upload.dataset_id])
             return current
     except FileRefused as refusal:
         return _refuse(upload, refusal.message, status=Upload.Status.FAILED)
@@ -566,6 +569,8 @@ def upload_withdraw(*, upload: Upload, user: Any) -> Upload:
         summary=f"Withdrew {upload.original_filename} from {upload.dataset.name}",
         detail={"restored": len(restored_ids), "removed_records": upload.rows_new},
     )
+    # The evidence app's aggregate tables are rebuilt by a task queued on commit.
+    records_changed.send(sender=Upload, dataset_ids=[upload.dataset_id])
     return upload
 
 

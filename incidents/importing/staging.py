@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import connection
 
+from core.disclosure import record_key_sql
 from incidents import partitions
 from incidents.models import (
     CrimeCategory,
@@ -332,12 +333,20 @@ class Stage:
                     f" WHERE {by_id}",
                     [upload_id, *bits_params, dataset_id],
                 )
-            # 3. New records.
-            columns = ["dataset_id", "source_ref", *RECORD_COLUMNS, "upload_id", "priority_bits"]
+            # 3. New records, each with a fixed random key for the cell key method, drawn here
+            #    once (statement 2 never touches it: a re-imported record keeps its key).
+            columns = [
+                "dataset_id",
+                "source_ref",
+                *RECORD_COLUMNS,
+                "upload_id",
+                "priority_bits",
+                "cell_key",
+            ]
             select = (
                 f"SELECT %s, {staged}.source_ref, "
                 + ", ".join(f"{staged}.{c}" for c in RECORD_COLUMNS)
-                + f", %s, {bits}"
+                + f", %s, {bits}, {record_key_sql(connection.vendor)}"
                 f" FROM (SELECT s.source_ref, {converted} FROM {self.name} s"
                 f"  WHERE s.existing_id IS NULL) AS {staged}"
             )

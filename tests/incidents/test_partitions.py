@@ -26,7 +26,7 @@ RECORDS = IncidentRecord._meta.db_table
 COLUMNS = [
     "dataset_id", "source_ref", "occurred_on", "date_precision", "outside_area", "location_text",
     "location_type", "weapon", "victim_age_band", "victim_sex", "suspect_age_band", "suspect_sex",
-    "injury_severity", "outcome", "offence_code", "row_hash", "priority_bits",
+    "injury_severity", "outcome", "offence_code", "row_hash", "priority_bits", "cell_key",
 ]  # fmt: skip
 # The parent's index names (Django's) and the names the partitions' indexes get.
 DJANGO_INDEXES = {f"{RECORDS}_pkey", "one_record_per_source_ref", "incidentrecord_dataset_month"}
@@ -35,7 +35,8 @@ INDEXES_AT_0008 = DJANGO_INDEXES | {"incidentrecord_upload"}
 PARTITION_INDEX_SUFFIXES = ("pkey", "one_record_per_source_ref", "dataset_month")
 SELECT = (
     "SELECT %s::bigint, %s || g, date '2022-03-01', 'month', false, '', 'unknown', 'unknown',"
-    " 'unknown', 'unknown', 'unknown', 'unknown', 'unknown', '', '', md5(g::text), 0::bigint"
+    " 'unknown', 'unknown', 'unknown', 'unknown', 'unknown', '', '', md5(g::text), 0::bigint,"
+    " (g %% 256)::smallint"
     " FROM generate_series(1, %s) g"
 )
 
