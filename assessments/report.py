@@ -50,13 +50,72 @@ def _numeric(value: Any) -> bool:
     return isinstance(value, str) and bool(NUMERIC_TEXT.match(value.strip()))
 
 
+# A table longer than this is printed as its top rows (by count, when it has a count column);
+# every row is in tables.zip. Ranking uses the published values only ("*" ranks lowest), so a
+# hidden count is never put in order.
+LONG_TABLE_ROWS = 40
+SHOWN_ROWS = 20
+COUNT_COLUMNS = {"records", "count", "incidents", "attendances", "offences"}
+
+
+def _rank_value(value: Any) -> float:
+    if isinstance(value, bool) or value is None:
+        return -1.0
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = str(value).replace(",", "").strip()
+    try:
+        return float(text)
+    except ValueError:
+        return -1.0
+
+
 @dataclass
 class TableBlock:
     table: Any  # evidence.tables.Table
     number: int = 0
     anchor: str = ""
     chapter: str = ""
+    chapter_slug: str = ""
     kind: str = "table"
+
+    @property
+    def is_long(self) -> bool:
+        return len(self.table.rows) > LONG_TABLE_ROWS
+
+    @property
+    def count_column(self) -> int | None:
+        for i, column in enumerate(self.table.columns):
+            if str(column).strip().lower() in COUNT_COLUMNS:
+                return i
+        return None
+
+    @property
+    def shown_rows(self) -> list[list[Any]]:
+        """The rows printed: all of a short table; the top rows of a long one."""
+        rows = list(self.table.rows)
+        if not self.is_long:
+            return rows
+        column = self.count_column
+        if column is not None:
+            # sorted() is stable: equal published values keep the evidence app's order.
+            rows = sorted(rows, key=lambda r: -_rank_value(r[column] if column < len(r) else None))
+        return rows[:SHOWN_ROWS]
+
+    @property
+    def shown_note(self) -> str:
+        if not self.is_long:
+            return ""
+        column = self.count_column
+        which = (
+            f"the {SHOWN_ROWS} with the most {str(self.table.columns[column]).lower()}"
+            if column is not None
+            else f"the first {SHOWN_ROWS}"
+        )
+        return (
+            f"Showing {which} of {len(self.table.rows):,} rows; every row is in tables.zip "
+            f"({table_filename(self)})."
+        )
 
     def _numeric_columns(self) -> list[bool]:
         width = len(self.table.columns)
@@ -80,7 +139,7 @@ class TableBlock:
         numeric = self._numeric_columns()
         return [
             [(cell, numeric[i] if i < len(numeric) else False) for i, cell in enumerate(row)]
-            for row in self.table.rows
+            for row in self.shown_rows
         ]
 
 
@@ -100,6 +159,7 @@ class MapBlock:
 
     map: Any
     summary: str
+    title: str = ""
     number: int = 0
     anchor: str = ""
     kind: str = "map"
@@ -206,11 +266,23 @@ class ResultText:
     text: str
 
 
+@dataclass
+class ResultMap:
+    name: str
+    map: Any
+
+
+MAP_NAMES = {"ward_map": "wards", "lsoa_map": "LSOAs", "district_map": "districts"}
+
+
 def evidence_items(result: Any, _depth: int = 0, _name: str = "") -> Iterator[Any]:
     """Every Table, Chart, map and note a result holds, depth first, in field order."""
     if result is None or _depth > 6:
         return
-    if _is_chart(result) or _is_table(result) or _is_map(result):
+    if _is_map(result):
+        yield ResultMap(name=_name, map=result)
+        return
+    if _is_chart(result) or _is_table(result):
         yield result
         return
     if isinstance(result, str):
@@ -255,10 +327,11 @@ class Collector:
         self.figures = 0
         self._chart_svg = chart_svg
         self.chapter = ""
+        self.chapter_slug = ""
         self.chart_seconds = 0.0
 
     def table(self, table: Any) -> TableBlock:
-        block = TableBlock(table=table, chapter=self.chapter)
+        block = TableBlock(table=table, chapter=self.chapter, chapter_slug=self.chapter_slug)
         block.number = len(self.tables) + 1
         block.anchor = f"table-{block.number}"
         self.tables.append(block)
@@ -272,27 +345,37 @@ class Collector:
         self.chart_seconds += time.perf_counter() - started
         return block
 
-    def map(self, area_map: Any) -> MapBlock:
+    def map(self, item: ResultMap) -> MapBlock:
         self.figures += 1
-        shaded = sum(1 for a in area_map.areas)
+        area_map = item.map
+        kind = MAP_NAMES.get(item.name, "areas")
         summary = (
-            f"Map of {shaded} areas shaded by rate, darker for higher rates; areas whose "
-            "figures are hidden to protect small numbers are grey. The figures are in the "
-            "table beside it."
+            f"Map of the {len(area_map.areas)} {kind} shaded by records per 1,000 residents, "
+            "darker for higher rates; areas whose figures are hidden to protect small numbers "
+            f"are grey. The same figures are in the table of rates by {kind.rstrip('s')}."
         )
         return MapBlock(
-            map=area_map, summary=summary, number=self.figures, anchor=f"figure-{self.figures}"
+            title=f"Map of {kind}: records per 1,000 residents",
+            map=area_map,
+            summary=summary,
+            number=self.figures,
+            anchor=f"figure-{self.figures}",
         )
 
     def blocks(self, result: Any) -> list[Any]:
         """Blocks for every figure, map, table and note of an evidence result."""
         blocks: list[Any] = []
-        for item in evidence_items(result):
+        items = list(evidence_items(result))
+        # A table a chart draws is printed with the chart's data (appendix A), not twice.
+        charted = {id(item.table) for item in items if _is_chart(item)}
+        for item in items:
+            if _is_table(item) and id(item) in charted:
+                continue
             if isinstance(item, ResultText):
                 blocks.append(TextBlock(text=item.text))
             elif _is_chart(item):
                 blocks.append(self.figure(item))
-            elif _is_map(item):
+            elif isinstance(item, ResultMap):
                 blocks.append(self.map(item))
             else:
                 blocks.append(self.table(item))
@@ -305,6 +388,7 @@ class Collector:
             for block in _all_blocks(chapter):
                 if isinstance(block, FigureBlock):
                     self.chapter = chapter.title
+                    self.chapter_slug = chapter.slug
                     block.data = self.table(block.chart.table)
                     data.append(block.data)
         return data
@@ -400,6 +484,7 @@ def report_build(*, edition: Edition, progress: Progress) -> Report:
 
     def chapter(slug: str, title: str, **kwargs: Any) -> ChapterContent:
         collect.chapter = title
+        collect.chapter_slug = slug
         content = ChapterContent(slug=slug, title=title, **kwargs)
         chapters.append(content)
         return content
@@ -681,8 +766,12 @@ def _reference_text(value: Any) -> str:
 
 
 def table_filename(block: TableBlock) -> str:
-    slug = slugify(block.table.title)[:60] or "table"
-    return f"table-{block.number:03d}-{slug}.csv"
+    """table-013-priority-personal-robbery-rates-by-lsoa.csv: number, chapter, title."""
+    title = slugify(block.table.title) or "table"
+    chapter = block.chapter_slug
+    if chapter and not title.startswith(chapter.removeprefix("priority-")):
+        title = f"{chapter}-{title}"
+    return f"table-{block.number:03d}-{title[:80]}.csv"
 
 
 def anchor_for(text: str) -> str:

@@ -9,6 +9,10 @@ import pytest
 
 from assessments.models import Audience, Edition
 from assessments.rendering import edition_folder
+
+# The evidence app's own test data (a police and an ISTV dataset over 36 months from January
+# 2022, cubes built): the SNA is tested on the figures the evidence functions give for it.
+from tests.evidence.conftest import evidence_data, geography, knife  # noqa: F401
 from tests.incidents.factories import DatasetFactory
 
 # A one-page PDF is enough for the download views (the pipeline's PDFs are tested elsewhere).
@@ -81,3 +85,56 @@ def public_ready(dataset):
 @pytest.fixture
 def draft(dataset):
     return make_edition(audience=Audience.RESTRICTED, status=Edition.Status.DRAFT, dataset=dataset)
+
+
+HOSTILE_NARRATIVE = (
+    '<img src="http://127.0.0.1:{port}/pixel.png"> and <style>@import url(http://127.0.0.1:{port}'
+    '/x.css); body {{ background: url(file:///etc/passwd) }}</style> <a href="file:///etc/passwd">'
+    "passwd</a>"
+)
+
+
+@pytest.fixture
+def http_server():
+    """A server on 127.0.0.1 that records every request it gets."""
+    import http.server
+    import threading
+
+    requests: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            requests.append(self.path)
+            self.send_response(302)
+            self.send_header("Location", "file:///etc/passwd")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1], requests
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def sna_edition(evidence_data, staff, org_a):  # noqa: F811 - the imported fixture
+    """A restricted edition of 2023 (a year with a year before it) over both datasets."""
+    edition = Edition.objects.create(
+        title="Testshire Strategic Needs Assessment",
+        edition_label="2023 edition",
+        period_start=datetime.date(2023, 1, 1),
+        period_end=datetime.date(2023, 12, 1),
+        audience=Audience.RESTRICTED,
+        executive_summary="Violence fell in 2023.\n\nRobbery rose.",
+        key_findings="Knife crime is concentrated in two wards.",
+        created_by=staff,
+    )
+    edition.datasets.set([evidence_data["police"], evidence_data["istv"]])
+    edition.shared_with.set([org_a])
+    return edition

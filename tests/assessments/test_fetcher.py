@@ -7,10 +7,7 @@ files outside the static folder renders with nothing fetched and nothing embedde
 from __future__ import annotations
 
 import base64
-import http.server
 import io
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pikepdf
@@ -24,31 +21,6 @@ PNG_1PX = (
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5E"
     "rkJggg=="
 )
-
-
-@pytest.fixture
-def http_server() -> Iterator[tuple[str, list[str]]]:
-    """A server on 127.0.0.1 that records every request it gets (and would serve an image)."""
-    requests: list[str] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            requests.append(self.path)
-            self.send_response(302)
-            self.send_header("Location", "file:///etc/passwd")
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", requests
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _images(pdf: bytes) -> int:
@@ -80,7 +52,8 @@ p {{ background-image: url("file://{outside}"); }}</style>
 
 
 def test_nothing_outside_static_is_fetched_or_embedded(http_server, tmp_path):
-    base, requests = http_server
+    port, requests = http_server
+    base = f"http://127.0.0.1:{port}"
     outside = tmp_path / "secret.png"
     outside.write_bytes(base64.b64decode(PNG_1PX))
     pdf, pages, fetcher = pdf_render(html=_hostile_html(base, outside))
