@@ -137,6 +137,10 @@ class EditionForm(GovukForm):
             "name"
         )
         self.fields["area"].error_messages["invalid_choice"] = "Select an area from the list"
+        # core.forms picks the radios template for CheckboxSelectMultiple too (it subclasses
+        # RadioSelect), which would let a person choose only one dataset.
+        for name in ("datasets", "shared_with"):
+            self.fields[name].widget.template_name = "govuk/widgets/checkboxes.html"
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -196,6 +196,13 @@ def test_staff_create_an_edition_with_a_plain_form_post(staff_client, staff, dat
     ).exists()
 
 
+def test_datasets_and_partners_are_checkboxes_so_several_can_be_chosen(staff_client, dataset):
+    page = staff_client.get(reverse("assessments:new")).content.decode()
+    assert 'type="checkbox" name="datasets"' in page
+    assert 'type="radio" name="datasets"' not in page
+    assert 'type="radio" name="audience"' in page
+
+
 def test_create_form_errors_are_listed_and_nothing_is_saved(staff_client, dataset):
     response = staff_client.post(
         reverse("assessments:new"),
