@@ -297,6 +297,7 @@ def _rate(value: Cell, population: int | None) -> stats.RateCI | None:
 
 
 NO_DATA = "No data loaded for that period"
+NOT_LOADED = "Not loaded yet"
 
 
 def _change(current: Cell, previous: Cell) -> stats.Change | None:
@@ -1429,10 +1430,22 @@ def evidence_police_health(*, query: EvidenceQuery, audience: Audience) -> Polic
     p_cells = publish_cells(p_month, exact=exact_p, sensitive=sensitive)
 
     def ratio(h: Cell, p: Cell) -> str:
+        if NOT_LOADED in (h, p):
+            return ""
         if is_shown(h) and is_shown(p) and int(p):
             return f"{int(h) / int(p):.2f}"
         return ""
 
+    # A month after a side's latest loaded month is "not loaded yet", not a count of 0 (hospital
+    # extracts often arrive a month later than police data).
+    h_last = max((m for m, c in zip(months, h_month, strict=True) if c.records), default=None)
+    p_last = max((m for m, c in zip(months, p_month, strict=True) if c.records), default=None)
+    h_cells = [
+        c if h_last and m <= h_last else NOT_LOADED for m, c in zip(months, h_cells, strict=True)
+    ]
+    p_cells = [
+        c if p_last and m <= p_last else NOT_LOADED for m, c in zip(months, p_cells, strict=True)
+    ]
     by_month = Table(
         title="Hospital assault attendances and police-recorded violence by month",
         columns=[
@@ -1456,7 +1469,7 @@ def evidence_police_health(*, query: EvidenceQuery, audience: Audience) -> Polic
         {"month": f"{m:%Y-%m-01}", "series": name, "value": int(v)}
         for m, h, p in zip(months, h_cells, p_cells, strict=True)
         for name, v in (("Hospital attendances", h), ("Police records", p))
-        if is_shown(v)
+        if is_shown(v) and v != NOT_LOADED
     ]
     chart = (
         Chart(
@@ -1470,8 +1483,10 @@ def evidence_police_health(*, query: EvidenceQuery, audience: Audience) -> Polic
         if points and health and police
         else None
     )
-    h_total = publish_one(_total(h_month), exact=exact_h, sensitive=sensitive)
-    p_total = publish_one(_total(p_month), exact=exact_p, sensitive=sensitive)
+    # The ratio over the months both sides have loaded.
+    both = [i for i, m in enumerate(months) if h_last and p_last and m <= min(h_last, p_last)]
+    h_total = publish_one(_total(h_month[i] for i in both), exact=exact_h, sensitive=sensitive)
+    p_total = publish_one(_total(p_month[i] for i in both), exact=exact_p, sensitive=sensitive)
     ratio_text = (
         f"For every police record there were {ratio(h_total, p_total)} hospital attendances."
         if ratio(h_total, p_total)

@@ -13,16 +13,22 @@ Methods and their references:
   Armitage & Berry (1994).
 - ``compare_counts``: change between two periods. The exact conditional test of the ratio of two
   Poisson rates: given the total, the current count is binomial with p = E / (1 + E) where E is the
-  ratio of the exposures (Breslow & Day 1987 vol. II, s. 2.4; Rothman & Greenland, Modern
-  Epidemiology). Two-sided p-value by the "sum of small probabilities" rule (as R's
-  ``poisson.test`` and ``scipy.stats.binomtest``); confidence interval of the rate ratio from the
-  Clopper-Pearson interval of p, p / (1 - p) / E. Also serves the most-to-least deprived decile
-  rate ratio (exposures = the two deciles' populations).
-- ``funnel_limits`` / ``funnel_point``: funnel plot control limits around a target rate, exact
-  Poisson with Spiegelhalter's interpolation between whole counts (Spiegelhalter 2005, "Funnel
-  plots for comparing institutional performance", Stat Med 24:1185, appendix A.1.1; APHO
-  Technical Briefing 2, "Statistical process control methods in public health intelligence",
-  2007: 95% and 99.8% limits).
+  ratio of the exposures (Breslow & Day 1987 vol. II; Rothman & Greenland, Modern
+  Epidemiology). Two-sided p-value "central", twice the smaller one-sided p-value (Lehmann 1986;
+  Fay 2010, "Two-sided exact tests and matching confidence intervals", R Journal 2:53; R's
+  ``rateratio.test``), so that it always agrees with the confidence interval of the rate ratio,
+  which comes from the Clopper-Pearson interval of p as p / (1 - p) / E. R's ``poisson.test``
+  "minlike" p-value is available with ``two_sided="minlike"``. Also serves the most-to-least
+  deprived decile rate ratio (exposures = the two deciles' populations).
+- ``funnel_limits`` / ``funnel_point``: funnel plot control limits (95% and 99.8%) around a
+  target rate (Spiegelhalter 2005, "Funnel plots for comparing institutional performance", Stat
+  Med 24:1185; APHO Technical Briefing 2, "Statistical process control methods in public health
+  intelligence", 2007). By default exact Poisson limits computed as OHID Fingertips computes
+  them (UKHSA PHEindicatormethods ``calculate_funnel_limits``): the count, read as a real number,
+  whose one-sided Poisson tail equals the nominal one, so a unit beyond a line is exactly a
+  unit the exact Poisson test puts in that tail. Spiegelhalter's own interpolated quantiles
+  (appendix A.1.1) are available with ``method="spiegelhalter"``; they agree on the lower limit
+  at whole counts, but their upper line sits one event lower.
 - ``c_chart`` / ``xmr_chart``: statistical process control charts with limits from a chosen
   baseline. c-chart: c-bar +/- 3 sqrt(c-bar) (Montgomery, Introduction to Statistical Quality
   Control). XmR: mean +/- 2.66 x mean moving range (Wheeler, Understanding Variation; NHS England
@@ -32,16 +38,17 @@ Methods and their references:
 - ``concentration``: share of all incidents in the top 1%, 5% and 10% of areas (the number of
   areas rounded up), as in crime-concentration studies (Weisburd 2015, "The law of crime
   concentration at place").
-- ``aoristic_hours``: aoristic weighting of a record known only to a time window (Ratcliffe &
-  McCullagh 1998; Ratcliffe 2000, "Aoristic analysis", IJGIS 14:669): the weight of each
-  (weekday, hour) cell is the share of the window that falls in it.
+- ``aoristic_hours`` / ``aoristic_grid``: aoristic weighting of a record known only to a time
+  window (Ratcliffe & McCullagh 1998; Ratcliffe 2000, "Aoristic analysis", IJGIS 14:669): the
+  weight of each (weekday, hour) cell is the share of the window that falls in it.
 - ``rolling_mean``: trailing moving average (12 months by default).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Literal
@@ -91,7 +98,7 @@ def _byar_count_ci(count: int, alpha: float) -> tuple[float, float]:
     lower = o * (1 - 1 / (9 * o) - z / (3 * math.sqrt(o))) ** 3
     o1 = count + 1
     upper = o1 * (1 - 1 / (9 * o1) + z / (3 * math.sqrt(o1))) ** 3
-    return lower, upper
+    return float(lower), float(upper)
 
 
 def poisson_count_ci(
@@ -121,8 +128,13 @@ def rate_ci(*, count: int, population: float, per: int = 1000, level: float = 0.
         raise ValueError("the population must be more than 0")
     method: Literal["byar", "exact"] = "byar" if count >= BYAR_MINIMUM else "exact"
     lower, upper = poisson_count_ci(count=count, level=level, method=method)
-    scale = per / population
-    return RateCI(rate=count * scale, lower=lower * scale, upper=upper * scale, method=method)
+    scale = per / float(population)
+    return RateCI(
+        rate=float(count) * scale,
+        lower=float(lower) * scale,
+        upper=float(upper) * scale,
+        method=method,
+    )
 
 
 # --- Change between two periods ---------------------------------------------------------------
@@ -147,7 +159,12 @@ def _odds_to_ratio(p: float, exposure_ratio: float) -> float | None:
 
 
 def compare_counts(
-    *, current: int, previous: int, exposure_ratio: float = 1.0, alpha: float = 0.05
+    *,
+    current: int,
+    previous: int,
+    exposure_ratio: float = 1.0,
+    alpha: float = 0.05,
+    two_sided: Literal["central", "minlike"] = "central",
 ) -> Change:
     """Exact conditional test of the ratio of two Poisson rates, with the ratio's exact interval.
 
@@ -155,9 +172,16 @@ def compare_counts(
     time), so that equal rates give current / previous == exposure_ratio. The rate ratio is
     None when the previous count is 0 (it would be infinite) and when both counts are 0. A
     change is "significant" only when the two-sided p-value is below `alpha`.
+
+    The two-sided p-value is by default "central": twice the smaller one-sided p-value (Lehmann;
+    R's rateratio.test). It is the test the Clopper-Pearson interval inverts, so a change is
+    significant exactly when the interval of the ratio leaves out 1. "minlike" sums the
+    probabilities of all splits no more likely than the one seen (R's poisson.test); it can
+    disagree with the interval when the exposures differ.
     """
     _check_count(current, "current")
     _check_count(previous, "previous")
+    current, previous = int(current), int(previous)
     if not exposure_ratio > 0:
         raise ValueError("the exposure ratio must be more than 0")
     if not 0 < alpha < 1:
@@ -173,8 +197,18 @@ def compare_counts(
     if total == 0:
         return Change(current, previous, None, None, None, None, False, "same")
 
+    # Given the total, the current count is binomial: each event falls in the current period
+    # with probability E / (1 + E) if the rates are equal.
     p_null = exposure_ratio / (1 + exposure_ratio)
     test = sps.binomtest(current, total, p_null, alternative="two-sided")
+    if two_sided == "central":
+        at_most = float(sps.binom.cdf(current, total, p_null))
+        at_least = float(sps.binom.sf(current - 1, total, p_null))
+        p_value = min(1.0, 2 * min(at_most, at_least))
+    elif two_sided == "minlike":
+        p_value = float(test.pvalue)
+    else:
+        raise ValueError(f"unknown two-sided p-value {two_sided!r}")
     interval = test.proportion_ci(confidence_level=1 - alpha, method="exact")
     ratio = None if previous == 0 else (current / previous) / exposure_ratio
     return Change(
@@ -183,8 +217,8 @@ def compare_counts(
         ratio=ratio,
         lower=_odds_to_ratio(float(interval.low), exposure_ratio),
         upper=_odds_to_ratio(float(interval.high), exposure_ratio),
-        p_value=float(test.pvalue),
-        significant=bool(test.pvalue < alpha),
+        p_value=p_value,
+        significant=p_value < alpha,
         direction=direction,
     )
 
@@ -242,7 +276,8 @@ def funnel_limits(
         raise ValueError("the target rate cannot be negative")
     if not population > 0:
         raise ValueError("the population must be more than 0")
-    expected = target_rate / per * population
+    population = float(population)
+    expected = float(target_rate) / per * population
     limits: dict[float, tuple[float, float]] = {}
     for level in levels:
         tail = _check_level(level) / 2
@@ -257,7 +292,7 @@ def funnel_limits(
             upper = max(0.0, _spiegelhalter_limit(1 - tail, expected))
         else:
             raise ValueError(f"unknown method {method!r}")
-        limits[level] = (lower / population * per, upper / population * per)
+        limits[level] = (float(lower) / population * per, float(upper) / population * per)
     return limits
 
 
@@ -288,7 +323,7 @@ def funnel_point(
     limits = funnel_limits(
         target_rate=target_rate, population=population, per=per, levels=levels, method=method
     )
-    rate = count / population * per
+    rate = float(count) / float(population) * per
     beyond: dict[float, Literal["above", "below"] | None] = {}
     for level, (lower, upper) in limits.items():
         # Compare counts, not rates, so that rounding in the division cannot move a unit.
@@ -299,7 +334,7 @@ def funnel_point(
             beyond[level] = "below"
         else:
             beyond[level] = None
-    return FunnelPoint(count, population, rate, limits, beyond)
+    return FunnelPoint(int(count), float(population), rate, limits, beyond)
 
 
 # --- Statistical process control --------------------------------------------------------------
@@ -493,6 +528,29 @@ def aoristic_hours(
         weights[key] = weights.get(key, 0.0) + (step_end - cursor).total_seconds() / total
         cursor = step_end
     return weights
+
+
+def aoristic_grid(
+    *,
+    windows: Iterable[tuple[datetime, datetime, float]],
+    tz: tzinfo | None = None,
+) -> dict[tuple[int, int], float]:
+    """Sum of `aoristic_hours` over many (start, end, number of records) windows.
+
+    Records often share a window (a whole day, a night), so each distinct window is spread
+    once and scaled by its number of records: group records by window in SQL, then call this.
+    Every one of the 168 (weekday, hour) cells is in the result, with 0.0 where nothing falls.
+    """
+    counts: Counter[tuple[datetime, datetime]] = Counter()
+    for start, end, records in windows:
+        if records < 0:
+            raise ValueError("a number of records cannot be negative")
+        counts[(start, end)] += records
+    grid = {(day, hour): 0.0 for day in range(7) for hour in range(24)}
+    for (start, end), records in counts.items():
+        for cell, weight in aoristic_hours(start=start, end=end, tz=tz).items():
+            grid[cell] += weight * records
+    return grid
 
 
 # --- Rolling averages -------------------------------------------------------------------------

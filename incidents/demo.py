@@ -1,8 +1,9 @@
 """Demo data for the incidents app: reference data, geography and partner datasets.
 
 Runs after partners/demo.py (organisations exist by slug). Idempotent: a second run changes
-nothing. Incident records are not created here: the import pipeline's demo loads them into the
-datasets that ``seed_demo_datasets`` creates (slugs: police-uk-street, istv-ed, yos-extract).
+nothing. Incident records are not created here: the import pipeline's demo loads the real police.uk
+months into police-uk-street, and demo_synthetic.py uploads synthetic partner extracts made from
+them into police-extract, istv-ed and yos-extract (the datasets ``seed_demo_datasets`` creates).
 """
 
 from __future__ import annotations
@@ -63,28 +64,61 @@ DATASETS: list[dict[str, Any]] = [
         "basis": LEGAL_BASIS_POLICE,
     },
     {
+        "slug": "police-extract",
+        "name": "Police recorded crime extract (synthetic demo data)",
+        "owner": "police",
+        "format": Dataset.Format.TEMPLATE,
+        "source_system": "Synthetic: made by the demo from the data.police.uk months, fixed seed",
+        "cadence": Dataset.Cadence.MONTHLY,
+        "extraction_notes": (
+            "SYNTHETIC DEMO DATA, not real police records. One made-up record for each real "
+            "data.police.uk row, in the same month, LSOA and broad category, with date, time "
+            "(some known only to the day or the month), victim and suspect age band and sex, "
+            "weapon, domestic-abuse, alcohol and exploitation flags, location type and offence "
+            "code drawn at random with a fixed seed (incidents/demo_synthetic.py). Upload dates "
+            "are simulated."
+        ),
+        "record_level": ["opfcc"],
+        "hide_coordinates": True,
+        "basis": LEGAL_BASIS_POLICE,
+        "agreement_start": dt.date(2021, 4, 1),
+    },
+    {
         "slug": "istv-ed",
-        "name": "Emergency department assaults (ISTV)",
+        "name": "Emergency department assaults, ISTV (synthetic demo data)",
         "owner": "icb",
         "format": Dataset.Format.ISTV,
-        "source_system": "ISTV minimum data set from the county's emergency departments",
+        "source_system": "Synthetic: ISTV minimum data set made by the demo, fixed seed",
         "cadence": Dataset.Cadence.MONTHLY,
-        "extraction_notes": "Anonymised at source; assault date, time, location type and method.",
-        "record_level": [],
+        "extraction_notes": (
+            "SYNTHETIC DEMO DATA, not real patients. Assault attendances at two made-up "
+            "emergency departments, about 9% of police-recorded violence each month, with "
+            "arrival and assault date and time, location type, fictional licensed premises and "
+            "assault method, drawn at random with a fixed seed. The latest month is deliberately "
+            "missing (a month late). Upload dates are simulated."
+        ),
+        "record_level": ["opfcc"],
         "hide_coordinates": True,
         "basis": LEGAL_BASIS_HEALTH,
+        "agreement_start": dt.date(2021, 4, 1),
     },
     {
         "slug": "yos-extract",
-        "name": "Youth offending extract",
+        "name": "Youth offending extract (synthetic demo data)",
         "owner": "yos",
         "format": Dataset.Format.TEMPLATE,
-        "source_system": "Youth Offending Service case management system",
-        "cadence": Dataset.Cadence.QUARTERLY,
-        "extraction_notes": "Offences by young people supervised by the service, in the template.",
+        "source_system": "Synthetic: youth offending extract made by the demo, fixed seed",
+        "cadence": Dataset.Cadence.MONTHLY,
+        "extraction_notes": (
+            "SYNTHETIC DEMO DATA, not real children. Offences by 10 to 17-year-olds the service "
+            "supervises, in the portal template: a random sample (fixed seed) of the synthetic "
+            "police extract's offences with a 10 to 17 suspect, with the offence date, "
+            "exploitation flag and outcome. Upload dates are simulated."
+        ),
         "record_level": ["opfcc"],
         "hide_coordinates": True,
         "basis": LEGAL_BASIS_YOUTH,
+        "agreement_start": dt.date(2021, 4, 1),
     },
 ]
 LAPSED = {
@@ -165,7 +199,7 @@ def seed_demo_datasets(*, stdout: Any | None = None) -> dict[str, Dataset]:
                 dataset,
                 spec,
                 title=f"{spec['name']}: data-sharing agreement",
-                start=start,
+                start=spec.get("agreement_start", start),
                 end=end,
             )
     return found
@@ -198,6 +232,8 @@ def seed(*, stdout: Any) -> None:
     _seed_geography(stdout)
     datasets = seed_demo_datasets(stdout=stdout)
     stdout.write(f"Incident datasets ready: {', '.join(sorted(datasets))}.")
+    from .demo_synthetic import seed_synthetic  # partner extracts made from those months
     from .importing.demo import seed_police_uk  # real police.uk months, through the pipeline
 
     seed_police_uk(stdout=stdout)
+    seed_synthetic(stdout=stdout)

@@ -60,6 +60,7 @@ DJANGO_APPS = [
 THIRD_PARTY_APPS = [
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "import_export",
 ]
 LOCAL_APPS = [
@@ -81,11 +82,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Sign-out once a session is SESSION_ABSOLUTE_HOURS old, however active it has been.
+    "core.middleware.SessionAbsoluteLifetimeMiddleware",
     # Every view needs a signed-in user unless it is explicitly marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # People who need a second factor and have none see only the enrolment pages.
+    "partners.second_factor.SecondFactorRequiredMiddleware",
     "core.middleware.SecurityHeadersMiddleware",
 ]
 
@@ -172,6 +177,8 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = None
+# Password-reset links (Django's token generator, which allauth uses) work for one hour.
+PASSWORD_RESET_TIMEOUT = 60 * 60
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
@@ -188,6 +195,27 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# ...and, however active, after this many hours from sign-in (core.middleware).
+SESSION_ABSOLUTE_HOURS: int = env.int("SESSION_ABSOLUTE_HOURS", default=12)
+if SESSION_ABSOLUTE_HOURS < 1:
+    raise ImproperlyConfigured("SESSION_ABSOLUTE_HOURS must be at least 1.")
+
+# Second factor (django-allauth MFA): authenticator apps (TOTP) and recovery codes. Required for
+# staff and for everyone with record-level access (partners.second_factor); allauth asks for the
+# code at sign-in once a person has one. Passkeys (WebAuthn) are not enabled: they need
+# JavaScript, and every page must work without it.
+MFA_ADAPTER = "partners.adapters.PortalMFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER: str = env.str("MFA_TOTP_ISSUER", default="NSVPP Portal")
+# One 30-second step either side, for phones whose clocks drift; a code still works only once.
+MFA_TOTP_TOLERANCE = 1
+MFA_RECOVERY_CODE_COUNT = 10
+MFA_RECOVERY_CODES_SHOW_ONCE = True
+MFA_FORMS = {
+    "authenticate": "partners.forms.SecondFactorAuthenticateForm",
+    "reauthenticate": "partners.forms.SecondFactorReauthenticateForm",
+    "activate_totp": "partners.forms.ActivateTOTPForm",
+}
 
 # ---------------------------------------------------------------------------
 # E-mail: console by default, SMTP when EMAIL_URL is set (smtp+tls://user:pass@host:587)
@@ -310,6 +338,7 @@ ACCOUNT_FORMS = {
     "reset_password": "partners.forms.ResetPasswordForm",
     "reset_password_from_key": "partners.forms.ResetPasswordKeyForm",
     "change_password": "partners.forms.ChangePasswordForm",
+    "reauthenticate": "partners.forms.ReauthenticateForm",
 }
 # Surveys: submissions per resident address per window (held only in the cache), the fewest
 # seconds between starting and submitting, and the request header holding the resident's

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from . import services
+from .admin_second_factor import SecondFactorResetAdminMixin
 from .forms import InvitationAdminForm
 from .models import Invitation, Membership, Organisation, Partnership, User
 
@@ -20,7 +21,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(SecondFactorResetAdminMixin, BaseUserAdmin):
     ordering = ("email",)
     list_display = ("email", "full_name", "is_staff", "is_active", "last_login")
     list_filter = ("is_staff", "is_active", "memberships__organisation", "memberships__role")

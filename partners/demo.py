@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth import get_user_model
 
 from .models import Membership, Organisation, Partnership
 
 DEMO_PASSWORD = "demo-password-123"  # noqa: S105 - printed for local demo sign-in only
+# Every demo account's authenticator-app secret (base32), printed beside the password. Published,
+# so `manage.py totp_code` may print codes for accounts that use it, and only those.
+DEMO_TOTP_SECRET = "NSVPPDEMOSECRETNOTFORREALUSE2345"  # noqa: S105 - local demo only
 
 PARTNERSHIP = {
     "name": "Northamptonshire Serious Violence Prevention Partnership",
@@ -98,6 +103,8 @@ def _user(email: str, full_name: str, *, is_staff: bool = False) -> Any:
     if created:
         user.set_password(DEMO_PASSWORD)
         user.save(update_fields=["password"])
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, DEMO_TOTP_SECRET)
     return user
 
 
@@ -129,5 +136,10 @@ def seed(*, stdout: Any) -> None:
         "  Police analyst:        analyst@police.example.org\n"
         "  Police partner lead:   partner.lead@police.example.org\n"
         "  ICB analyst:           analyst@icb.example.org\n"
-        "  (every partner has analyst@<partner>.example.org and partner.lead@<partner>.example.org)"
+        "  (every partner has analyst@<partner>.example.org and "
+        "partner.lead@<partner>.example.org)\n"
+        "Every demo account has a second factor. Add this setup key to an authenticator app\n"
+        f"(time-based, 6 digits): {DEMO_TOTP_SECRET}\n"
+        "or print the current code with:\n"
+        "  DJANGO_DEBUG=true .venv/bin/python manage.py totp_code <e-mail address>"
     )

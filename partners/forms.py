@@ -3,6 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account import forms as allauth_forms
+from allauth.mfa.base import forms as mfa_base_forms
+from allauth.mfa.totp import forms as mfa_totp_forms
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 
@@ -102,3 +104,58 @@ class ChangePasswordForm(GovukFormMixin, allauth_forms.ChangePasswordForm):
         for field in self.fields.values():
             field.widget.attrs.pop("placeholder", None)
             field.help_text = ""
+
+
+CODE_HINT = "The 6-digit code your authenticator app shows now, or one of your recovery codes."
+
+
+def _code_field(form: Any, *, label: str, hint: str) -> None:
+    field = form.fields["code"]
+    field.label = label
+    field.help_text = hint
+    field.widget.attrs.pop("placeholder", None)
+    field.widget.attrs.update(
+        {
+            "autocomplete": "one-time-code",
+            "inputmode": "numeric",
+            "spellcheck": "false",
+            "class": "govuk-input govuk-input--width-10",
+        }
+    )
+
+
+class SecondFactorAuthenticateForm(GovukFormMixin, mfa_base_forms.AuthenticateForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _code_field(
+            self,
+            label="Security code",
+            hint=CODE_HINT,
+        )
+
+
+class SecondFactorReauthenticateForm(GovukFormMixin, mfa_base_forms.ReauthenticateForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _code_field(
+            self,
+            label="Security code",
+            hint=CODE_HINT,
+        )
+
+
+class ActivateTOTPForm(GovukFormMixin, mfa_totp_forms.ActivateTOTPForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _code_field(
+            self,
+            label="Code from your authenticator app",
+            hint="After adding the portal to the app, enter the 6-digit code it shows.",
+        )
+
+
+class ReauthenticateForm(GovukFormMixin, allauth_forms.ReauthenticateForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["password"].widget.attrs.pop("placeholder", None)
+        self.fields["password"].help_text = ""

@@ -4,6 +4,7 @@ import hashlib
 from collections import OrderedDict
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from .models import Invitation, Membership, Organisation, Partnership
@@ -85,3 +86,8 @@ def invitation_for_token(token: str) -> Invitation | None:
         .filter(token_hash=token_hash(token))
         .first()
     )
+
+
+def invitation_existing_account(invitation: Invitation) -> Any | None:
+    """The account the invitation's e-mail address already has, if any."""
+    return get_user_model().objects.filter(email__iexact=invitation.email).first()

@@ -4,9 +4,10 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -86,7 +87,7 @@ def invitation_problem(invitation: Invitation | None) -> str | None:
 
 @transaction.atomic
 def invitation_accept(*, token: str, password: str, full_name: str = "") -> Any:
-    """Use an invitation: create or join the account, add the membership, spend the link."""
+    """Use an invitation for a new account: create it, add the membership, spend the link."""
     invitation = (
         Invitation.objects.select_for_update()
         .select_related("organisation")
@@ -98,16 +99,20 @@ def invitation_accept(*, token: str, password: str, full_name: str = "") -> Any:
         raise ValidationError(problem)
     assert invitation is not None
     User = get_user_model()
-    user = User.objects.filter(email__iexact=invitation.email).first()
-    if user is None:
-        user = User.objects.create_user(
-            email=invitation.email, password=password, full_name=full_name or invitation.full_name
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        # An invitation link is not a way to set someone's password: an existing account
+        # accepts by signing in (password and second factor), see invitation_accept_existing.
+        raise ValidationError(
+            "An account with this e-mail address already exists. Sign in to accept the invitation."
         )
-    else:
-        user.set_password(password)
-        if full_name:
-            user.full_name = full_name
-        user.save()
+    user = User.objects.create_user(
+        email=invitation.email, password=password, full_name=full_name or invitation.full_name
+    )
+    _invitation_spend(invitation, user=user)
+    return user
+
+
+def _invitation_spend(invitation: Invitation, *, user: Any) -> None:
     Membership.objects.get_or_create(
         user=user, organisation=invitation.organisation, defaults={"role": invitation.role}
     )
@@ -119,7 +124,27 @@ def invitation_accept(*, token: str, password: str, full_name: str = "") -> Any:
         obj=invitation,
         summary=f"{user.email} joined {invitation.organisation.short_name}",
     )
-    return user
+
+
+@transaction.atomic
+def invitation_accept_existing(*, token: str, user: Any) -> Invitation:
+    """Use an invitation for an account that exists: the signed-in owner joins; no password set."""
+    invitation = (
+        Invitation.objects.select_for_update()
+        .select_related("organisation")
+        .filter(token_hash=token_hash(token))
+        .first()
+    )
+    problem = invitation_problem(invitation)
+    if problem:
+        raise ValidationError(problem)
+    assert invitation is not None
+    if not getattr(user, "is_authenticated", False) or (
+        user.email.lower() != invitation.email.lower()
+    ):
+        raise PermissionDenied("This invitation is for another account.")
+    _invitation_spend(invitation, user=user)
+    return invitation
 
 
 @transaction.atomic
@@ -129,3 +154,28 @@ def invitation_revoke(*, invitation: Invitation, actor: Any) -> None:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
         audit_record(actor=actor, action="invitation.revoked", obj=invitation)
+
+
+@transaction.atomic
+def second_factor_reset(*, user: Any, actor: Any) -> int:
+    """Remove a person's authenticator app and recovery codes (a lost phone); audited.
+
+    Only staff may do it, and only a superuser may reset a superuser's. The person enrols again
+    at their next sign-in. Returns how many authenticators were removed.
+    """
+    if not (getattr(actor, "is_authenticated", False) and actor.is_staff and actor.is_active):
+        raise PermissionDenied("Only the partnership team can reset a second factor.")
+    if user.is_superuser and not actor.is_superuser:
+        raise PermissionDenied("Only a superuser can reset a superuser's second factor.")
+    removed = list(
+        Authenticator.objects.select_for_update().filter(user=user).values_list("type", flat=True)
+    )
+    Authenticator.objects.filter(user=user).delete()
+    audit_record(
+        actor=actor,
+        action="second_factor.reset",
+        obj=user,
+        summary=f"Reset the second factor of {user.email}",
+        detail={"removed": sorted(removed)},
+    )
+    return len(removed)

@@ -16,7 +16,13 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from tests.factories import MembershipFactory, OrganisationFactory, PartnershipFactory, UserFactory
+from tests.factories import (
+    MembershipFactory,
+    OrganisationFactory,
+    PartnershipFactory,
+    UserFactory,
+    enrol_totp,
+)
 
 PASSWORD = "correct-horse-battery"
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -130,6 +136,9 @@ def staff(opfcc):
 
 
 def _client_for(user) -> Client:
+    # Staff and people with record-level access must have a second factor, or every page sends
+    # them to enrolment; every persona gets one so that holds whatever data a test adds.
+    enrol_totp(user)
     client = Client()
     client.force_login(user)
     return client

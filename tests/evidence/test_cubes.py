@@ -149,3 +149,32 @@ def test_refresh_replaces_what_was_there(records):
     cubes_refresh(dataset_id=dataset.pk)
     assert _sum(MonthlyCube.objects.filter(dataset=dataset)) == 30
     assert _sum(WhoCube.objects.filter(dataset=dataset, role="victim")) == 30
+
+
+def test_cells_carry_the_sum_of_their_records_cell_keys(records):
+    dataset, _other, made, knife = records
+    cubes_refresh(dataset_id=dataset.pk)
+    direct = IncidentRecord.objects.filter(dataset=dataset)
+    assert (
+        MonthlyCube.objects.filter(dataset=dataset).aggregate(k=Sum("cell_key_sum"))["k"]
+        == direct.aggregate(k=Sum("cell_key"))["k"]
+        > 0
+    )
+    knives = MonthlyCube.objects.filter(dataset=dataset, priority_bits__bitany=knife.mask)
+    assert (
+        knives.aggregate(k=Sum("cell_key_sum"))["k"]
+        == direct.filter(priority_bits__bitany=knife.mask).aggregate(k=Sum("cell_key"))["k"]
+    )
+
+
+def test_a_records_change_queues_the_rebuild_on_commit(records, django_capture_on_commit_callbacks):
+    from incidents.models import Upload
+    from incidents.signals import records_changed
+
+    dataset, *_ = records
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        records_changed.send(sender=Upload, dataset_ids=[dataset.pk])
+    assert not MonthlyCube.objects.exists()  # nothing before the commit
+    assert len(callbacks) == 1
+    callbacks[0]()  # the commit: the task runs (eagerly in tests)
+    assert _sum(MonthlyCube.objects.filter(dataset=dataset)) == 40

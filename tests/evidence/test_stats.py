@@ -32,6 +32,7 @@ from scipy import stats as sps
 from evidence.stats import (
     Change,
     RateCI,
+    aoristic_grid,
     aoristic_hours,
     c_chart,
     compare_counts,
@@ -171,7 +172,7 @@ def test_byar_is_within_a_tenth_of_a_percent_of_exact_where_the_phe_tool_says(le
     """PHE/APHO tool, Rates sheet: "For 95% confidence intervals, Byar's method is within 0.1%
     of the exact value for numerators of 13 or more, but for 99.8% confidence intervals it is
     within 0.1% of the exact value for numerators of at least 44"."""
-    for count in range(smallest, 2000):
+    for count in [*range(smallest, 400), 1000, 5000, 100_000]:
         byar = poisson_count_ci(count=count, level=level, method="byar")
         exact = poisson_count_ci(count=count, level=level, method="exact")
         assert byar == pytest.approx(exact, rel=1e-3), count
@@ -208,6 +209,20 @@ def test_the_interval_contains_the_rate_and_99_8_is_wider_than_95(count, populat
     assert at998.lower <= at95.lower and at95.upper <= at998.upper
 
 
+def test_numpy_numbers_come_back_as_plain_floats():
+    """Counts often arrive from pandas or numpy; results go into tables and JSON."""
+    import numpy as np
+
+    result = rate_ci(count=np.int64(40), population=np.float64(8000))
+    assert all(type(v) is float for v in (result.rate, result.lower, result.upper))
+    change = compare_counts(current=np.int64(40), previous=np.int64(30))
+    assert type(change.current) is int and type(change.ratio) is float
+    assert type(change.p_value) is float and type(change.significant) is bool
+    point = funnel_point(count=np.int64(3), population=np.float64(900), target_rate=2)
+    assert type(point.rate) is float
+    assert all(type(v) is float for pair in point.limits.values() for v in pair)
+
+
 # --- Change between two periods ---------------------------------------------------------------
 
 
@@ -218,7 +233,9 @@ def test_compare_counts_matches_the_exact_conditional_test_of_gu_et_al_example_1
     rate ratio 2.10999757175465 and the two-sided p-value 0.000675182658686321 (statsmodels'
     results_rates.py records this output).
     """
-    change = compare_counts(current=60, previous=30, exposure_ratio=51477.5 / 54308.7)
+    change = compare_counts(
+        current=60, previous=30, exposure_ratio=51477.5 / 54308.7, two_sided="minlike"
+    )
     assert change.ratio == pytest.approx(2.10999757175465, rel=1e-12)
     assert change.p_value == pytest.approx(0.000675182658686321, rel=1e-9)
     assert change.significant and change.direction == "up"
@@ -230,11 +247,64 @@ def test_compare_counts_matches_r_poisson_test_help_page_example():
     lung cancer in Fredericia against the three other cities, ages 55-59 (eba1977). R prints
     rate ratio 1.971488, 95 percent confidence interval 0.8584264 4.2772659, p-value = 0.07967.
     """
-    change = compare_counts(current=11, previous=21, exposure_ratio=800 / (1083 + 1050 + 878))
+    change = compare_counts(
+        current=11, previous=21, exposure_ratio=800 / (1083 + 1050 + 878), two_sided="minlike"
+    )
     assert change.ratio == pytest.approx(1.971488, abs=5e-7)
     assert (change.lower, change.upper) == pytest.approx((0.8584264, 4.2772659), abs=5e-8)
     assert change.p_value == pytest.approx(0.07967, abs=5e-6)
     assert change.direction == "up" and not change.significant
+
+
+def test_the_central_p_value_doubles_the_smaller_tail():
+    """Lehmann (1986) / R rateratio.test: the two-sided p-value is twice the smaller one-sided
+    p-value. For the eba1977 example the upper tail P(X >= 11 | n = 32, p = 800 / 3811) is the
+    smaller one; the interval is the same Clopper-Pearson interval as poisson.test's."""
+    exposure_ratio = 800 / (1083 + 1050 + 878)
+    central = compare_counts(current=11, previous=21, exposure_ratio=exposure_ratio)
+    minlike = compare_counts(
+        current=11, previous=21, exposure_ratio=exposure_ratio, two_sided="minlike"
+    )
+    upper_tail = sps.binom.sf(10, 32, exposure_ratio / (1 + exposure_ratio))
+    assert central.p_value == pytest.approx(2 * upper_tail, rel=1e-12)
+    assert central.p_value > minlike.p_value
+    assert (central.lower, central.upper) == (minlike.lower, minlike.upper)
+
+
+def test_with_equal_exposures_the_two_p_values_agree():
+    for current, previous in ((40, 30), (0, 7), (150, 100), (3, 3)):
+        central = compare_counts(current=current, previous=previous)
+        minlike = compare_counts(current=current, previous=previous, two_sided="minlike")
+        assert central.p_value == pytest.approx(minlike.p_value, rel=1e-9)
+
+
+def test_a_change_is_significant_only_when_its_interval_leaves_out_one():
+    """With unequal exposures R's minlike p-value can call a change significant while the
+    interval of the ratio still holds 1: 0 events against 5, exposures 1.01 to 1, gives
+    p = 0.03 but a ratio interval of 0 to 1.08. The central p-value does not."""
+    minlike = compare_counts(current=0, previous=5, exposure_ratio=1.01, two_sided="minlike")
+    assert minlike.significant and minlike.upper > 1
+    central = compare_counts(current=0, previous=5, exposure_ratio=1.01)
+    assert not central.significant
+
+
+@given(
+    current=st.integers(min_value=0, max_value=400),
+    previous=st.integers(min_value=0, max_value=400),
+    exposure_ratio=st.floats(min_value=0.1, max_value=10),
+    alpha=st.sampled_from([0.05, 0.01, 0.002]),
+)
+def test_significance_and_the_interval_always_agree(current, previous, exposure_ratio, alpha):
+    change = compare_counts(
+        current=current, previous=previous, exposure_ratio=exposure_ratio, alpha=alpha
+    )
+    if change.p_value is None:
+        assert current == previous == 0 and not change.significant
+        return
+    if abs(change.p_value - alpha) < 1e-9 * alpha:
+        return  # exactly on the boundary, where rounding decides
+    excludes_one = change.lower > 1 or (change.upper is not None and change.upper < 1)
+    assert change.significant == excludes_one
 
 
 def test_thirty_then_forty_events_is_not_a_significant_rise():
@@ -263,7 +333,7 @@ def test_events_after_none_have_no_finite_ratio_but_a_lower_limit():
     change = compare_counts(current=5, previous=0)
     assert change.ratio is None and change.upper is None
     assert change.lower > 0
-    assert change.p_value == pytest.approx(2 * 0.5**5)  # both extreme outcomes of 5 coin tosses
+    assert change.p_value == pytest.approx(2 * 0.5**5)  # twice the chance of 5 heads in 5 tosses
     assert change.direction == "up" and not change.significant
 
 
@@ -277,6 +347,15 @@ def test_equal_rates_over_unequal_exposures_are_the_same():
     change = compare_counts(current=24, previous=12, exposure_ratio=2.0)
     assert change.direction == "same" and change.ratio == pytest.approx(1.0)
     assert change.p_value == pytest.approx(1.0)
+
+
+def test_the_deprivation_rate_ratio_uses_the_deciles_populations_as_exposures():
+    """Most deprived decile: 300 incidents among 20,000 residents (15 per 1,000); least
+    deprived: 50 among 25,000 (2 per 1,000). The rate ratio is 7.5."""
+    change = compare_counts(current=300, previous=50, exposure_ratio=20_000 / 25_000)
+    assert change.ratio == pytest.approx(7.5)
+    assert change.lower < 7.5 < change.upper
+    assert change.lower > 1 and change.significant and change.direction == "up"
 
 
 @pytest.mark.parametrize(
@@ -595,6 +674,26 @@ def test_a_run_of_seven_on_one_side_flags_every_point_of_the_run(sides, flagged)
     assert [p.value for p in chart.points[2:]] == values
 
 
+def test_a_baseline_with_no_events_flags_any_event_after_it():
+    chart = c_chart(counts=[0, 0, 0, 0, 1], baseline=slice(0, 4))
+    assert (chart.centre, chart.lower, chart.upper) == (0, 0, 0)
+    assert [p.beyond_limits for p in chart.points] == [False] * 4 + [True]
+
+
+def test_a_flat_baseline_gives_limits_on_the_centre_line():
+    chart = xmr_chart(values=[5.0, 5.0, 5.0, 6.0, 5.0], baseline=slice(0, 3))
+    assert (chart.centre, chart.lower, chart.upper) == (5.0, 5.0, 5.0)
+    assert [p.beyond_limits for p in chart.points] == [False, False, False, True, False]
+
+
+def test_a_run_can_start_in_the_baseline_and_continue_after_it():
+    counts = [10, 30, 10, 30, 25, 25, 25, 25, 25, 25, 25, 19]
+    chart = c_chart(counts=counts, baseline=slice(0, 5))  # centre 21
+    assert chart.centre == 21
+    # 30 and 25 in the baseline, then six more 25s: a run of 8 across the boundary.
+    assert [i for i, p in enumerate(chart.points) if p.in_run] == list(range(3, 11))
+
+
 @pytest.mark.parametrize(
     ("call", "kwargs"),
     [
@@ -650,6 +749,10 @@ def test_tied_areas_give_the_same_answer_whatever_their_order():
 def test_no_incidents_concentrate_nowhere():
     assert concentration(counts=[0, 0, 0]) == {0.01: 0.0, 0.05: 0.0, 0.10: 0.0}
     assert concentration(counts=[]) == {0.01: 0.0, 0.05: 0.0, 0.10: 0.0}
+
+
+def test_a_single_area_holds_every_incident_at_every_share():
+    assert concentration(counts=[7]) == {0.01: 1.0, 0.05: 1.0, 0.10: 1.0}
 
 
 @pytest.mark.parametrize("shares", [(0,), (1.5,)])
@@ -766,6 +869,29 @@ def test_aoristic_weights_are_positive_and_sum_to_one(start, minutes):
     assert len(weights) <= min(168, minutes // 60 + 2)
 
 
+def test_aoristic_grid_adds_up_windows_and_their_numbers_of_records():
+    night = (datetime(2024, 1, 5, 22), datetime(2024, 1, 6, 2))
+    known = (datetime(2024, 1, 7, 13, 45), datetime(2024, 1, 7, 13, 45))
+    grid = aoristic_grid(windows=[(*night, 3), (*known, 2), (*night, 1)])
+    assert len(grid) == 168
+    assert grid[(4, 22)] == pytest.approx(1.0)  # 4 records x 0.25
+    assert grid[(5, 1)] == pytest.approx(1.0)
+    assert grid[(6, 13)] == pytest.approx(2.0)
+    assert grid[(0, 0)] == 0.0
+    assert math.fsum(grid.values()) == pytest.approx(6.0)
+
+
+def test_aoristic_grid_passes_the_time_zone_on():
+    start = datetime(2024, 7, 5, 21, 0, tzinfo=UTC)
+    grid = aoristic_grid(windows=[(start, start + timedelta(hours=1), 1)], tz=LONDON)
+    assert grid[(4, 22)] == pytest.approx(1.0)
+
+
+def test_aoristic_grid_refuses_negative_numbers_of_records():
+    with pytest.raises(ValueError):
+        aoristic_grid(windows=[(datetime(2024, 1, 1), datetime(2024, 1, 1, 1), -1)])
+
+
 # --- Rolling averages -------------------------------------------------------------------------
 
 
@@ -777,6 +903,12 @@ def test_rolling_mean_waits_for_a_full_window():
 
 def test_rolling_mean_leaves_a_gap_where_a_month_is_missing():
     assert rolling_mean(values=[2, None, 4, 6, 8], window=2) == [None, None, None, 5.0, 7.0]
+
+
+def test_a_window_of_one_is_the_series_itself_and_a_long_window_is_all_gaps():
+    assert rolling_mean(values=[3, 1, 4], window=1) == [3.0, 1.0, 4.0]
+    assert rolling_mean(values=[3, 1, 4], window=12) == [None, None, None]
+    assert rolling_mean(values=[]) == []
 
 
 def test_rolling_mean_refuses_an_empty_window():
@@ -796,3 +928,29 @@ def test_rolling_mean_is_the_mean_of_each_trailing_window(values, window):
             assert mean is None
         else:
             assert mean == pytest.approx(sum(values[i + 1 - window : i + 1]) / window, abs=1e-6)
+
+
+# --- The methodology text that explains these methods -----------------------------------------
+
+
+def test_the_methodology_include_explains_every_method_with_its_limits():
+    """templates/evidence/methodology_methods.html: every contents link leads to a section,
+    ids are unique, and every method section says what it cannot tell you."""
+    import re
+
+    from django.template.loader import render_to_string
+
+    html = render_to_string("evidence/methodology_methods.html")
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
+    links = re.findall(r'href="#([^"]+)"', html)
+    assert links and set(links) <= set(ids)
+    sections = re.findall(r"<section[^>]*>(.*?)</section>", html, flags=re.S)
+    assert len(sections) == len(links)
+    for section in sections:
+        heading = re.search(r'<h2 class="govuk-heading-l" id="([^"]+)"', section)
+        assert heading, section[:80]
+        if heading.group(1) != "small-numbers":
+            assert "What it cannot tell you" in section, heading.group(1)
+    for phrase in ("Byar", "exact method", "p-value is below 0.05", "99.8%", "2.66", "7 or more"):
+        assert phrase in html, phrase

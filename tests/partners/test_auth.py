@@ -76,3 +76,28 @@ def test_staff_reach_the_admin(staff_client):
         ).status_code
         == 200
     )
+
+
+def _reset_link(client, user, mailoutbox) -> str:
+    import re
+
+    client.post(reverse("account_reset_password"), {"email": user.email})
+    return re.search(r"https?://[^/\s]+(/accounts/password/reset/key/\S+)", mailoutbox[-1].body)[1]
+
+
+@pytest.mark.parametrize(("minutes", "works"), [(59, True), (61, False)])
+@pytest.mark.django_db
+def test_password_reset_links_last_one_hour(
+    anonymous, alice, mailoutbox, monkeypatch, minutes, works
+):
+    from datetime import datetime, timedelta
+
+    from django.contrib.auth.tokens import PasswordResetTokenGenerator
+
+    assert settings.PASSWORD_RESET_TIMEOUT == 60 * 60
+    link = _reset_link(anonymous, alice, mailoutbox)
+    later = datetime.now() + timedelta(minutes=minutes)
+    monkeypatch.setattr(PasswordResetTokenGenerator, "_now", lambda self: later)
+    response = anonymous.get(link, follow=True)
+    assert response.status_code == 200
+    assert bool(response.context.get("token_fail")) is not works

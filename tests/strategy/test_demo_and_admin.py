@@ -25,7 +25,8 @@ from tests.strategy.factories import LocalDefinitionFactory, ThemeFactory
 
 
 @pytest.mark.django_db
-def test_seed_demo_loads_the_2023_2025_strategy_once():
+def test_seed_demo_loads_the_2023_2025_strategy_once(settings):
+    settings.DEBUG = True  # seed_demo runs only in debug mode
     call_command("seed_demo", stdout=io.StringIO())
     counts = {
         model: model.objects.count()
@@ -63,7 +64,8 @@ def test_seed_demo_loads_the_2023_2025_strategy_once():
 
 
 @pytest.mark.django_db
-def test_demo_partner_lead_can_update_their_action_in_the_demo(client):
+def test_demo_partner_lead_can_update_their_action_in_the_demo(client, settings):
+    settings.DEBUG = True  # seed_demo runs only in debug mode
     call_command("seed_demo", stdout=io.StringIO())
     lead = get_user_model().objects.get(email="partner.lead@police.example.org")
     client.force_login(lead)
@@ -211,12 +213,13 @@ def test_staff_record_a_measurement_in_the_admin_and_it_is_audited(staff, staff_
 
 
 @pytest.mark.django_db
-def test_seed_demo_computes_local_measures_from_the_real_police_months(shared_data):
+def test_seed_demo_computes_local_measures_from_the_real_police_months(shared_data, settings):
     from collections import Counter
 
     from incidents.models import IncidentRecord, PriorityCrimeType
     from strategy.models import Measurement
 
+    settings.DEBUG = True  # seed_demo runs only in debug mode
     call_command("seed_demo", stdout=io.StringIO())
     robbery = OutcomeMeasure.objects.get(slug="personal-robbery-recorded")
     records = IncidentRecord.objects.filter(
