@@ -8,16 +8,7 @@ import pytest
 from assessments.models import Edition
 from tests.assessments.conftest import evidence_data, geography, knife  # noqa: F401
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import check_accessibility
-
-
-def sign_in(page, email: str, password: str) -> None:
-    """Sign in and wait until the landing page (which depends on the person's roles) loads."""
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+from tests.e2e.conftest import check_accessibility, sign_in
 
 
 @pytest.mark.django_db(transaction=True)
@@ -46,7 +37,7 @@ def test_staff_create_generate_and_read_an_edition(page, staff, evidence_data): 
     page.get_by_label("Testshire Police").check()
     page.get_by_label("Executive summary").fill("Violence fell in 2023.")
     page.get_by_role("button", name="Create the edition").click()
-    assert page.get_by_text("Edition created.").is_visible()
+    page.get_by_text("Edition created.").wait_for()
     check_accessibility(page, "sna-edition-draft")
 
     # Tests run tasks in-process, so Generate returns once the edition is built (slowly).
@@ -91,7 +82,7 @@ def test_edition_form_works_without_javascript(browser, live_server, staff, evid
         page.get_by_label("Public summary").check()
         page.get_by_label("Police extract").check()
         page.get_by_role("button", name="Create the edition").click()
-        assert page.get_by_text("Edition created.").is_visible()
+        page.get_by_text("Edition created.").wait_for()
         edition = Edition.objects.get()
         assert (edition.title, edition.audience) == ("No script SNA", "public")
     finally:
