@@ -363,3 +363,21 @@ def test_publish_needs_a_ready_edition(staff, draft):
     draft.save()
     services.edition_publish(actor=staff, edition=draft)
     assert AuditEvent.objects.filter(action="sna.edition_published").count() == 1
+
+
+def test_edition_page_query_count_does_not_grow_with_recommendations_or_uploads(
+    staff_client, restricted_ready, dataset, django_assert_max_num_queries
+):
+    from incidents.models import Upload
+
+    url = reverse("assessments:edition", args=[restricted_ready.pk])
+    Recommendation.objects.create(edition=restricted_ready, chapter=Chapter.DATA, text="One")
+    with django_assert_max_num_queries(30) as few:
+        staff_client.get(url)
+    for i in range(6):
+        Recommendation.objects.create(edition=restricted_ready, chapter=Chapter.DATA, text=f"R{i}")
+        Upload.objects.create(
+            dataset=dataset, original_filename=f"f{i}.csv", sha256=f"{i}" * 64, status="imported"
+        )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        staff_client.get(url)
