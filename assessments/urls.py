@@ -22,5 +22,4 @@ urlpatterns = [
     path("<int:pk>/tables.zip", views.edition_tables, name="tables"),
     path("<int:pk>/read/", views.edition_web, name="web"),
     path("<int:pk>/pages/", views.edition_pages, name="pages"),
-    path("<int:pk>/pages/<int:number>.png", views.edition_page_image, name="page_image"),
 ]

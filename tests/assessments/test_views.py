@@ -10,10 +10,11 @@ from django.urls import reverse
 
 from assessments import services
 from assessments.models import Audience, Chapter, Edition, Recommendation
+from assessments.rendering import edition_folder
 from core.models import AuditEvent
 from tests.factories import UserFactory
 
-from .conftest import make_edition, write_files
+from .conftest import TINY_PNG, make_edition, write_files
 
 pytestmark = pytest.mark.django_db
 
@@ -96,18 +97,22 @@ def test_files_of_an_edition_not_ready_are_not_there_even_for_named_partners(
     assert staff_client.get(url).status_code == 404
 
 
-def test_page_images_refuse_other_partners_and_pages_out_of_range(
-    alice_client, bob_client, restricted_ready
-):
-    ok = reverse("assessments:page_image", args=[restricted_ready.pk, 1])
-    assert alice_client.get(ok).status_code == 200
-    assert bob_client.get(ok).status_code == 404
-    assert (
-        alice_client.get(
-            reverse("assessments:page_image", args=[restricted_ready.pk, 2])
-        ).status_code
-        == 404
-    )
+def test_preview_inlines_twelve_pages_at_a_time(alice_client, restricted_ready):
+    folder = edition_folder(restricted_ready.pk) / "pages"
+    names = [f"page-{n:02d}.png" for n in range(1, 15)]
+    for name in names:
+        (folder / name).write_bytes(TINY_PNG)
+    restricted_ready.thumbnails = names
+    restricted_ready.page_count = 14
+    restricted_ready.save()
+    url = reverse("assessments:pages", args=[restricted_ready.pk])
+    first = alice_client.get(url).content.decode()
+    assert first.count('src="data:image/png;base64,') == 12
+    assert 'alt="Page 12 of 14"' in first and 'alt="Page 13 of 14"' not in first
+    second = alice_client.get(url + "?page=2").content.decode()
+    assert second.count('src="data:image/png;base64,') == 2
+    assert 'alt="Page 14 of 14"' in second
+    assert AuditEvent.objects.filter(action="sna.edition_downloaded").count() == 2
 
 
 def test_every_download_is_audited(alice_client, restricted_ready, alice):
@@ -116,10 +121,8 @@ def test_every_download_is_audited(alice_client, restricted_ready, alice):
         assert response.status_code == 200
         if hasattr(response, "streaming_content"):
             b"".join(response.streaming_content)
-    alice_client.get(reverse("assessments:page_image", args=[restricted_ready.pk, 1]))
     events = AuditEvent.objects.filter(action="sna.edition_downloaded", actor=alice)
     assert sorted(e.detail["kind"] for e in events) == [
-        "page",
         "pdf",
         "preview",
         "tables.zip",

@@ -52,6 +52,11 @@ def test_staff_create_generate_and_read_an_edition(page, staff, evidence_data): 
 
     page.get_by_role("link", name="Preview the pages").click()
     assert page.get_by_role("img", name=f"Page 1 of {edition.page_count}").is_visible()
+    if edition.page_count > 12:
+        page.get_by_role("link", name="Next pages").click()
+        assert page.get_by_role("img", name=f"Page 13 of {edition.page_count}").is_visible()
+        check_accessibility(page, "sna-preview-next")
+        page.go_back()
     check_accessibility(page, "sna-preview")
     page.go_back()
 
