@@ -73,6 +73,7 @@ LOCAL_APPS = [
     "strategy",
     "surveys",
     "evidence",
+    "assessments",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -239,10 +240,17 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Celery: filesystem broker by default (a real worker, no services), Redis when configured
 # ---------------------------------------------------------------------------
 CELERY_BROKER_URL: str = env.str("CELERY_BROKER_URL", default="filesystem://")
-CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
+# The longest task (an SNA edition) is stopped at its hard time limit; Redis redelivers an
+# unacknowledged task after the visibility timeout, so that must be longer or a running edition
+# would be handed to a second worker (acks_late).
+SNA_TASK_SOFT_TIME_LIMIT: int = env.int("SNA_TASK_SOFT_TIME_LIMIT", default=25 * 60)
+SNA_TASK_TIME_LIMIT: int = env.int("SNA_TASK_TIME_LIMIT", default=30 * 60)
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+    "visibility_timeout": max(2 * 60 * 60, 2 * SNA_TASK_TIME_LIMIT)
+}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue = VAR_DIR / "celery" / "queue"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
         "data_folder_in": str(_queue),
         "data_folder_out": str(_queue),
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
@@ -250,10 +258,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # A task whose worker died without acknowledging it is delivered again after this many
-    # seconds. Longer than the longest import: a live import redelivered early would only wait
-    # for the dataset lock and then find its upload imported, but would hold a worker meanwhile.
+    # seconds. Longer than the longest task (an SNA edition, then an import): a live task
+    # redelivered early would run twice. Tests that kill workers set it short on purpose.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=60 * 60)
+        "visibility_timeout": env.int(
+            "CELERY_VISIBILITY_TIMEOUT", default=max(2 * 60 * 60, 2 * SNA_TASK_TIME_LIMIT)
+        )
     }
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True

@@ -17,6 +17,7 @@ urlpatterns = [
     path("strategy/", include("strategy.urls")),
     path("surveys/", include("surveys.urls")),
     path("evidence/", include("evidence.urls")),
+    path("assessments/", include("assessments.urls")),
 ]
 
 handler403 = "core.views.error_403"

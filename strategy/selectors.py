@@ -640,6 +640,14 @@ def measures_overview(*, user: Any) -> list[MeasureView]:
     ]
 
 
+def measures_for_edition() -> list[MeasureView]:
+    """Every outcome measure with exact values, for a restricted SNA edition (named partners)."""
+    return [
+        _measure_view(measure, exact=True)
+        for measure in _measures_queryset().prefetch_related("priorities")
+    ]
+
+
 def measure_get(*, slug: str, user: Any) -> MeasureView:
     """One measure with its series and chart, or 404; exact only for record-level readers."""
     measure = _measures_queryset().prefetch_related("priorities").filter(slug=slug).first()

@@ -186,6 +186,7 @@ def staff_group(name: str) -> Group:
         from django.apps import apps
 
         import_module("partners.migrations.0003_staff_groups").groups_create(apps, None)
+        import_module("assessments.migrations.0002_staff_group_permissions").grant(apps, None)
         group = Group.objects.get(name=name)
     return group
 

@@ -165,6 +165,37 @@ MATRIX: dict[str, Row] = {
     "evidence:table_csv": Row(
         everyone(200, nobody=403), args=lambda w: {"page": "overview", "table": "priorities"}
     ),
+    # SNA editions: run by staff with the edition permission (Partnership administrators); a
+    # restricted edition's files open for the organisations it names (A) and those staff; 404
+    # to everyone else so an edition's existence is not confirmed.
+    "assessments:list": Row(everyone(200)),
+    "assessments:new": Row(only("staff superuser")),
+    "assessments:edition": Row(only("staff superuser"), args=lambda w: {"pk": w.edition.pk}),
+    "assessments:edit": Row(only("staff superuser"), args=lambda w: {"pk": w.edition.pk}),
+    "assessments:status": Row(only("staff superuser"), args=lambda w: {"pk": w.edition.pk}),
+    "assessments:publish": Row(only("staff superuser"), args=lambda w: {"pk": w.edition.pk}),
+    "assessments:recommendation_new": Row(
+        only("staff superuser"), args=lambda w: {"pk": w.edition.pk}
+    ),
+    "assessments:recommendation_edit": Row(
+        only("staff superuser"), args=lambda w: {"pk": w.edition.pk, "rec_pk": w.recommendation.pk}
+    ),
+    "assessments:pdf": Row(
+        everyone(404, analyst=200, lead=200, viewer=200, staff=200, superuser=200),
+        args=lambda w: {"pk": w.edition.pk},
+    ),
+    "assessments:tables": Row(
+        everyone(404, analyst=200, lead=200, viewer=200, staff=200, superuser=200),
+        args=lambda w: {"pk": w.edition.pk},
+    ),
+    "assessments:web": Row(
+        everyone(404, analyst=200, lead=200, viewer=200, staff=200, superuser=200),
+        args=lambda w: {"pk": w.edition.pk},
+    ),
+    "assessments:pages": Row(
+        everyone(404, analyst=200, lead=200, viewer=200, staff=200, superuser=200),
+        args=lambda w: {"pk": w.edition.pk},
+    ),
     "incidents:home": Row(everyone(200)),
     "incidents:records": Row(
         only(RECORD_LEVEL, refused=404), args=lambda w: {"slug": w.dataset.slug}
@@ -253,6 +284,10 @@ MATRIX: dict[str, Row] = {
     "surveys:preview": Row(
         only("staff superuser", ok=REDIRECT), args=lambda w: {"pk": w.draft_survey.pk}
     ),
+    # Last: generating queues the edition, which then is no longer ready to download.
+    "assessments:generate": Row(
+        only("staff superuser", ok=REDIRECT), args=lambda w: {"pk": w.edition.pk}, method="post"
+    ),
 }
 
 # Representative admin pages; every other admin pattern follows the rule in the docstring.
@@ -314,6 +349,8 @@ class World:
     invitation_token: str
     viewer: Any
     superuser: Any
+    edition: Any = None
+    recommendation: Any = None
 
 
 @pytest.fixture
@@ -370,7 +407,26 @@ def world(
     _, token = invitation_create(
         email="new.person@police.example.org", organisation=org_a, role="viewer", invited_by=staff
     )
+    # A ready restricted SNA edition shared with the owning organisation (A), with its files.
+    from assessments.models import Audience, Edition, Recommendation
+    from tests.assessments.conftest import make_edition, write_files
+
+    edition = write_files(
+        make_edition(
+            audience=Audience.RESTRICTED,
+            status=Edition.Status.READY,
+            dataset=dataset,
+            shared_with=[org_a],
+        )
+    )
+    recommendation = Recommendation.objects.create(
+        edition=edition,
+        chapter=Recommendation._meta.get_field("chapter").choices[0][0],
+        text="Share ISTV data monthly.",
+    )
     return World(
+        edition=edition,
+        recommendation=recommendation,
         dataset=dataset,
         record=record,
         upload=upload,
