@@ -34,7 +34,7 @@ from django.db import transaction
 
 from core.services import audit_record
 
-from .models import Authority, Boundary, District, Lsoa, Ward
+from .models import Authority, Boundary, District, Lsoa, LsoaVintageLink, Ward
 
 Point = tuple[float, float]
 Ring = list[Point]
@@ -70,6 +70,7 @@ CSV_KINDS = {
     "imd_file2": "IoD2019 File 2 (domains of deprivation)",
     "population": "IoD2019 File 6 (population denominators)",
     "england_imd": "England LSOA list (LSOA11CD, IMD_2019_decile, IMD_2019_score)",
+    "lsoa_vintage": "ONS LSOA (2011) to LSOA (2021) best-fit lookup (LSOA11CD, LSOA21CD, CHGIND)",
 }
 BOUNDARY_KINDS = {
     "lsoa": "LSOA boundaries",
@@ -87,7 +88,15 @@ def _column(header: list[str], names: Iterable[str], *, prefix: bool = False) ->
     return None
 
 
+def _columns_ci(header: list[str]) -> dict[str, str]:
+    """Upper-cased heading → the file's own heading (ONS files vary in case: lsoa11cd)."""
+    return {column.upper(): column for column in header}
+
+
 def _csv_kind(header: list[str]) -> str | None:
+    upper = _columns_ci(header)
+    if "LSOA11CD" in upper and "LSOA21CD" in upper:
+        return "lsoa_vintage"
     has_lsoa = _column(header, LSOA_CODE) is not None
     if not has_lsoa:
         return None
@@ -193,6 +202,8 @@ class GeographyPlan:
     england: dict[str, dict[str, Any]] = field(default_factory=dict)
     boundaries: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     files: list[tuple[str, str]] = field(default_factory=list)
+    # (2011 code, 2021 code) → change indicator, from the ONS 2011↔2021 lookup; None: not given.
+    vintage_links: dict[tuple[str, str], str] | None = None
 
 
 def _int(value: str, where: str) -> int | None:
@@ -308,6 +319,41 @@ def _parse_england(plan: GeographyPlan, path: Path) -> None:
         }
 
 
+LSOA_CODE_PATTERN = re.compile(r"^[EW]01\d{6}$")
+CHANGE_INDICATORS = {"U", "S", "M", "X", ""}
+
+
+def _lsoa_cell(row: dict[str, str], column: str, where: str) -> str:
+    value = (row.get(column) or "").strip().upper()
+    if not LSOA_CODE_PATTERN.match(value):
+        raise GeographyFileError(
+            f"{where}, column {column}: {value[:20]!r} is not an LSOA code like E01026949 "
+            "or W01001234."
+        )
+    return value
+
+
+def _parse_vintage(plan: GeographyPlan, path: Path) -> None:
+    header, rows = _read_csv(path)
+    if not rows:
+        raise GeographyFileError(f"{path.name}: has a header but no rows.")
+    upper = _columns_ci(header)
+    old_col, new_col, change_col = upper["LSOA11CD"], upper["LSOA21CD"], upper.get("CHGIND")
+    links = plan.vintage_links if plan.vintage_links is not None else {}
+    for number, row in enumerate(rows, start=2):
+        where = f"{path.name} row {number}"
+        old = _lsoa_cell(row, old_col, where)
+        new = _lsoa_cell(row, new_col, where)
+        change = (row.get(change_col) or "").strip().upper() if change_col else ""
+        if change not in CHANGE_INDICATORS:
+            raise GeographyFileError(
+                f"{where}, column {change_col}: {change[:10]!r} is not an ONS change indicator "
+                "(U unchanged, S split, M merged, X irregular)."
+            )
+        links[(old, new)] = change
+    plan.vintage_links = links
+
+
 def _parse_boundaries(plan: GeographyPlan, path: Path) -> None:
     data = json.loads(path.read_text(encoding="utf-8-sig"))
     for number, feature in enumerate(data.get("features", []), start=1):
@@ -351,6 +397,8 @@ def plan_from_files(paths: Iterable[Path]) -> GeographyPlan:
     for path, kind in classified:
         if kind == "england_imd":
             _parse_england(plan, path)
+        elif kind == "lsoa_vintage":
+            _parse_vintage(plan, path)
         elif kind.startswith("boundary_"):
             _parse_boundaries(plan, path)
         else:
@@ -579,6 +627,9 @@ def geography_load(*, plan: GeographyPlan) -> Counter[str]:
         else:
             counts["boundaries unchanged"] += 1
 
+    if plan.vintage_links is not None:
+        _sync_vintage_links(plan.vintage_links, counts)
+
     if any(n for k, n in counts.items() if not k.endswith("unchanged")):
         audit_record(
             actor=None,
@@ -587,3 +638,32 @@ def geography_load(*, plan: GeographyPlan) -> Counter[str]:
             detail={k: n for k, n in counts.items() if n},
         )
     return counts
+
+
+def _sync_vintage_links(wanted: dict[tuple[str, str], str], counts: Counter[str]) -> None:
+    """Make the stored 2011↔2021 links exactly the lookup's, set-based (about 35,000 rows)."""
+    existing = {
+        (old, new): (pk, change)
+        for pk, old, new, change in LsoaVintageLink.objects.values_list(
+            "pk", "lsoa11", "lsoa21", "change"
+        ).iterator(chunk_size=10_000)
+    }
+    gone = [pk for key, (pk, _change) in existing.items() if key not in wanted]
+    for start in range(0, len(gone), 5000):
+        LsoaVintageLink.objects.filter(pk__in=gone[start : start + 5000]).delete()
+    new = [
+        LsoaVintageLink(lsoa11=old, lsoa21=new, change=change)
+        for (old, new), change in wanted.items()
+        if (old, new) not in existing
+    ]
+    LsoaVintageLink.objects.bulk_create(new, batch_size=5000)
+    changed = [
+        LsoaVintageLink(pk=existing[key][0], lsoa11=key[0], lsoa21=key[1], change=change)
+        for key, change in wanted.items()
+        if key in existing and existing[key][1] != change
+    ]
+    LsoaVintageLink.objects.bulk_update(changed, ["change"], batch_size=5000)
+    counts["LSOA 2011–2021 links created"] += len(new)
+    counts["LSOA 2011–2021 links updated"] += len(changed)
+    counts["LSOA 2011–2021 links removed"] += len(gone)
+    counts["LSOA 2011–2021 links unchanged"] += len(wanted) - len(new) - len(changed)
