@@ -37,7 +37,7 @@ class RecordFilterForm(GovukForm):
         label="LSOA code",
         required=False,
         max_length=9,
-        help_text="For example, E01026949.",
+        help_text="For example, E01000001.",
         widget=forms.TextInput(attrs={"class": "govuk-input--width-10", "spellcheck": "false"}),
     )
     sort = forms.ChoiceField(

@@ -229,7 +229,7 @@ def _decimal(value: str, where: str) -> Decimal | None:
 def _code(value: str, where: str) -> str:
     value = (value or "").strip()
     if not CODE_PATTERN.match(value):
-        raise GeographyFileError(f"{where}: {value!r} is not an ONS area code like E01026949.")
+        raise GeographyFileError(f"{where}: {value!r} is not an ONS area code like E01000001.")
     return value
 
 
@@ -327,7 +327,7 @@ def _lsoa_cell(row: dict[str, str], column: str, where: str) -> str:
     value = (row.get(column) or "").strip().upper()
     if not LSOA_CODE_PATTERN.match(value):
         raise GeographyFileError(
-            f"{where}, column {column}: {value[:20]!r} is not an LSOA code like E01026949 "
+            f"{where}, column {column}: {value[:20]!r} is not an LSOA code like E01000001 "
             "or W01001234."
         )
     return value

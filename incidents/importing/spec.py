@@ -78,7 +78,7 @@ TEMPLATE_FIELDS: tuple[PortalField, ...] = (
         "the other edition is placed on the loaded geography through the ONS 2011–2021 lookup. "
         "Codes outside the partnership area are kept and marked outside the area; codes that do "
         "not exist are refused.",
-        "E01027117",
+        "E01000001",
         max_length=9,
     ),
     PortalField(
@@ -89,8 +89,8 @@ TEMPLATE_FIELDS: tuple[PortalField, ...] = (
         "On or near High Street",
         max_length=255,
     ),
-    PortalField("latitude", "Latitude", "WGS84 decimal degrees (snapped, not exact).", "52.2405"),
-    PortalField("longitude", "Longitude", "WGS84 decimal degrees (snapped, not exact).", "-0.9027"),
+    PortalField("latitude", "Latitude", "WGS84 decimal degrees (snapped, not exact).", "51.5205"),
+    PortalField("longitude", "Longitude", "WGS84 decimal degrees (snapped, not exact).", "-0.0955"),
     PortalField(
         "location_type",
         "Location type",
