@@ -682,6 +682,13 @@ def _sync(model: Any, wanted: dict[str, dict[str, Any]], counts: Counter[str], l
     return existing
 
 
+# More LSOAs than any partnership covers (London's police area has about 4,800): files that
+# describe more as "the area" are nation-wide, and the partnership must name its authorities.
+MAX_AREA_LSOAS = 6000
+_AREA_KINDS = {CSV_KINDS[k] for k in ("imd_table", "imd_file1", "imd_file2", "population")} | {
+    BOUNDARY_KINDS["lsoa"]
+}
+
 # Rows per bulk UPDATE: Django writes one CASE per field with a branch per row, which the
 # database reads row by row, so big batches cost the square of their size.
 BATCH = 250
@@ -701,6 +708,14 @@ LSOA_FIELDS = (
 @transaction.atomic
 def geography_load(*, plan: GeographyPlan) -> Counter[str]:
     """Write a parsed plan: authorities, districts, wards, LSOAs, boundaries. Idempotent."""
+    if plan.area is None and len(plan.lsoas) > MAX_AREA_LSOAS:
+        area_files = [name for name, kind in plan.files if kind in _AREA_KINDS]
+        raise GeographyFileError(
+            f"{', '.join(area_files)}: these files describe {len(plan.lsoas):,} LSOAs as the "
+            f"partnership's area, more than any partnership covers ({MAX_AREA_LSOAS:,} at "
+            "most). They cover a whole nation: name the partnership's local authorities with "
+            "--local-authority, and every other LSOA is loaded as outside the area."
+        )
     counts: Counter[str] = Counter()
     authorities = _sync(
         Authority, {c: {"name": n} for c, n in plan.authorities.items()}, counts, "authorities"
@@ -738,11 +753,17 @@ def geography_load(*, plan: GeographyPlan) -> Counter[str]:
 
     # In-area LSOAs: every file except the England-wide list and the national files describes
     # the partnership's area (unless the partnership named its local authorities).
-    existing = {
-        row.code: row
-        for row in Lsoa.objects.select_related("district", "ward").filter(code__in=list(plan.lsoas))
-    }
+    existing: dict[str, Lsoa] = {}
+    codes = list(plan.lsoas)
+    for first in range(0, len(codes), 5000):  # SQLite takes at most ~32,000 parameters
+        existing |= {
+            row.code: row for row in Lsoa.objects.filter(code__in=codes[first : first + 5000])
+        }
+    all_districts = {d.code: d for d in District.objects.all()} | districts
     england = plan.england
+    new_lsoas: list[Lsoa] = []
+    changed_lsoas: list[Lsoa] = []
+    touched: set[str] = set()
     for code, values in plan.lsoas.items():
         wanted: dict[str, Any] = {k: values[k] for k in LSOA_FIELDS if k in values}
         wanted["in_area"] = in_area(code, values.get("district"))
@@ -751,22 +772,23 @@ def geography_load(*, plan: GeographyPlan) -> Counter[str]:
             if wanted.get(key) is None and england.get(code, {}).get(key) is not None:
                 wanted[key] = england[code][key]
         if values.get("district"):
-            wanted["district"] = (
-                districts.get(values["district"])
-                or District.objects.filter(code=values["district"]).first()
-            )
+            wanted["district"] = all_districts.get(values["district"])
         if code in lsoa_wards:
             wanted["ward"] = wards[lsoa_wards[code]]
         row = existing.get(code)
         where = "in the area" if wanted["in_area"] else "outside the area"
         if row is None:
-            Lsoa.objects.create(code=code, **wanted)
+            new_lsoas.append(Lsoa(code=code, **wanted))
             counts[f"LSOAs {where} created"] += 1
         elif changed := _apply(row, wanted):
-            row.save(update_fields=changed)
+            changed_lsoas.append(row)
+            touched.update(changed)
             counts[f"LSOAs {where} updated"] += 1
         else:
             counts[f"LSOAs {where} unchanged"] += 1
+    Lsoa.objects.bulk_create(new_lsoas, batch_size=1000)
+    if changed_lsoas:
+        Lsoa.objects.bulk_update(changed_lsoas, sorted(touched), batch_size=BATCH)
 
     # Other English LSOAs: recognised, outside the area. Never demote an in-area LSOA.
     if england:

@@ -303,3 +303,41 @@ def test_welsh_and_english_deciles_are_shown_apart_and_flagged(alice_client, pol
     ).content.decode()
     assert "Welsh Index of Multiple Deprivation 2019 decile" in html
     assert "not comparable" not in html
+
+
+# ---------------------------------------------------------------------------
+# England-wide deprivation files
+# ---------------------------------------------------------------------------
+FILE1_HEADER = (
+    "LSOA code (2011),LSOA name (2011),Local Authority District code (2019),"
+    "Local Authority District name (2019),Index of Multiple Deprivation (IMD) Rank,"
+    "Index of Multiple Deprivation (IMD) Decile"
+)
+
+
+def england_wide_file1(tmp_path: Path, count: int = 6010) -> Path:
+    lines = [FILE1_HEADER]
+    for n in range(1, count + 1):
+        district = "E09000001" if n <= 10 else "E09000002"
+        lines.append(
+            f"E01{n:06d},Area {n},{district},D{district[-1]},{n},{(n - 1) * 10 // count + 1}"
+        )
+    return write(tmp_path, "File_1_IMD2019.csv", lines)
+
+
+def test_england_wide_file_without_named_authorities_is_refused(tmp_path):
+    with pytest.raises(CommandError) as refused:
+        load(england_wide_file1(tmp_path))
+    message = str(refused.value)
+    assert "File_1_IMD2019.csv: these files describe 6,010 LSOAs" in message
+    assert "--local-authority" in message and "Nothing was changed" in message
+    assert not Lsoa.objects.exists()
+
+
+def test_england_wide_file_with_named_authorities_loads_in_bulk(tmp_path):
+    started = time.monotonic()
+    load(england_wide_file1(tmp_path), area=("E09000001",))
+    assert time.monotonic() - started < 30
+    assert Lsoa.objects.count() == 6010
+    assert Lsoa.objects.filter(in_area=True).count() == 10
+    assert Lsoa.objects.get(code="E01000001").imd_decile == 1
