@@ -59,7 +59,7 @@ class MonthField(forms.Field):
 class EditionForm(GovukForm):
     title = forms.CharField(
         max_length=200,
-        help_text="For example: Northamptonshire Serious Violence Strategic Needs Assessment",
+        help_text="For example: Serious Violence Strategic Needs Assessment 2025",
         error_messages={"required": "Enter a title"},
     )
     edition_label = forms.CharField(

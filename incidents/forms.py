@@ -28,7 +28,9 @@ class RecordFilterForm(GovukForm):
         to_field_name="slug",
     )
     district = forms.ModelChoiceField(
-        queryset=District.objects.all(),
+        # Only the partnership's districts: the national lookup loads every district in England
+        # and Wales (as outside the area).
+        queryset=District.objects.filter(lsoas__in_area=True).distinct(),
         required=False,
         empty_label="All districts",
         to_field_name="code",
@@ -37,7 +39,7 @@ class RecordFilterForm(GovukForm):
         label="LSOA code",
         required=False,
         max_length=9,
-        help_text="For example, E01026949.",
+        help_text="For example, E01000001.",
         widget=forms.TextInput(attrs={"class": "govuk-input--width-10", "spellcheck": "false"}),
     )
     sort = forms.ChoiceField(

@@ -155,6 +155,36 @@ class Lsoa(models.Model):
         return f"{self.code} {self.name}"
 
 
+class LsoaVintageLink(models.Model):
+    """One row of the ONS best-fit lookup between 2011 and 2021 LSOAs.
+
+    Older police.uk files carry 2011 codes, current ones 2021 codes; the import places a record
+    with a code of the other vintage on the LSOA the partnership has loaded through these links.
+    An unchanged LSOA has one link to itself; a split 2011 LSOA has one link per 2021 part; a
+    merge has one link per 2011 part.
+    """
+
+    class Change(models.TextChoices):
+        UNCHANGED = "U", "Unchanged"
+        SPLIT = "S", "Split"
+        MERGED = "M", "Merged"
+        IRREGULAR = "X", "Redrawn (irregular)"
+        UNKNOWN = "", "Not stated"
+
+    lsoa11 = models.CharField("2011 LSOA code", max_length=9)
+    lsoa21 = models.CharField("2021 LSOA code", max_length=9, db_index=True)
+    change = models.CharField(max_length=1, choices=Change.choices, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["lsoa11", "lsoa21"], name="one_link_per_lsoa_pair")
+        ]
+        verbose_name = "LSOA 2011–2021 link"
+
+    def __str__(self) -> str:
+        return f"{self.lsoa11} → {self.lsoa21}"
+
+
 class Boundary(models.Model):
     """A GeoJSON geometry for a map, kept apart so area queries never load it."""
 
@@ -349,6 +379,9 @@ class Upload(models.Model):
     rows_unchanged = models.PositiveIntegerField(default=0)
     rows_invalid = models.PositiveIntegerField(default=0)
     rows_outside_area = models.PositiveIntegerField(default=0)
+    rows_no_area = models.PositiveIntegerField(
+        default=0, help_text="Rows kept without a known area (no LSOA: police.uk 'No Location')."
+    )
     problem = models.TextField(
         blank=True, help_text="Why the whole file was refused, in plain words."
     )

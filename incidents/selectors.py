@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Substr, TruncMonth
 from django.utils import timezone
 
 from core.disclosure import (
@@ -314,6 +314,16 @@ class Aggregates:
     # The period holds 1 to the threshold records: no breakdown at all ("too few to show").
     too_few: bool = False
     threshold: int = STANDARD.threshold
+    # Nations whose deprivation deciles are shown ("E": English IMD, "W": Welsh WIMD). Each
+    # nation ranks only its own LSOAs, so deciles of the two are not comparable.
+    decile_nations: list[str] = field(default_factory=list)
+
+    @property
+    def decile_index(self) -> str:
+        """Which index the deciles shown come from: "england", "wales" or "both"."""
+        if len(self.decile_nations) > 1:
+            return "both"
+        return "wales" if self.decile_nations == ["W"] else "england"
 
 
 def _rate(count: Cell, population: int | None) -> str:
@@ -529,30 +539,44 @@ def aggregates_for_dataset(
     )
     result.by_ward = [r for r in ranked if r.count == SUPPRESSED or int(r.count) > 0][:TOP_WARDS]
 
-    # 4. Deprivation decile of the LSOA (1 = most deprived 10% in England).
+    # 4. Deprivation decile of the LSOA (1 = most deprived 10% of its own nation's LSOAs:
+    #    England's IMD or Wales's WIMD, which rank separately and are kept apart).
+    nation = Substr("lsoa__code", 1, 1)
     by_decile = {
-        row["lsoa__imd_decile"]: _keyed(row)
+        (row["nation"], row["lsoa__imd_decile"]): _keyed(row)
         for row in records.filter(lsoa__in_area=True, lsoa__imd_decile__isnull=False)
-        .values("lsoa__imd_decile")
+        .annotate(nation=nation)
+        .values("nation", "lsoa__imd_decile")
         .annotate(n=Count("pk"), keys=keys)
         .order_by()
     }
-    decile_population = dict(
-        Lsoa.objects.filter(in_area=True, imd_decile__isnull=False)
-        .values("imd_decile")
+    decile_population = {
+        (row[0], row[1]): row[2]
+        for row in Lsoa.objects.filter(in_area=True, imd_decile__isnull=False)
+        .annotate(nation=Substr("code", 1, 1))
+        .values("nation", "imd_decile")
         .annotate(population=Sum("population_total"))
         .order_by()
-        .values_list("imd_decile", "population")
-    )
+        .values_list("nation", "imd_decile", "population")
+    }
     deciles = sorted(set(decile_population) | set(by_decile))
+    result.decile_nations = sorted({n for n, _d in deciles})
+    both = len(result.decile_nations) > 1
+    index_names = {"E": "England, IMD", "W": "Wales, WIMD"}
     cells_i = _publish(
         [by_decile.get(d, (0, 0)) for d in deciles], suppressed=suppressed, rule=area_rule
     )
-    for decile, cell in zip(deciles, cells_i, strict=True):
+    for (country, decile), cell in zip(deciles, cells_i, strict=True):
         label = f"{decile}" + (" (most deprived)" if decile == 1 else "")
         label += " (least deprived)" if decile == 10 else ""
+        if both:
+            label += f" — {index_names.get(country, country)}"
         result.by_decile.append(
-            AggregateRow(label=label, count=cell, rate=_rate(cell, decile_population.get(decile)))
+            AggregateRow(
+                label=label,
+                count=cell,
+                rate=_rate(cell, decile_population.get((country, decile))),
+            )
         )
     _bars(result.by_decile)
 

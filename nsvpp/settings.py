@@ -353,6 +353,8 @@ LOGGING = {
     "loggers": {
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # WeasyPrint logs every rendering step at INFO (its default style sheets on import too).
+        "weasyprint.progress": {"level": "WARNING"},
     },
 }
 

@@ -65,7 +65,10 @@ class Partnership(models.Model):
 
     name = models.CharField(max_length=200)
     short_name = models.CharField(max_length=30)
-    area_name = models.CharField(max_length=100, help_text="For example: Northamptonshire.")
+    area_name = models.CharField(
+        max_length=100,
+        help_text="The county or police force area it covers, as its residents name it.",
+    )
     also_known_as = models.CharField(max_length=200, blank=True)
     convenor = models.CharField(
         max_length=200, help_text="The local policing body that convenes the partnership."

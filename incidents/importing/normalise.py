@@ -24,6 +24,7 @@ from incidents.models import (
     FieldValueMapping,
     IncidentRecord,
     Lsoa,
+    LsoaVintageLink,
 )
 
 from . import spec
@@ -119,6 +120,7 @@ class Lookups:
                 chunk_size=5000
             )
         }
+        lsoas.update(vintage_aliases(lsoas))
         categories: dict[str, int] = {}
         for slug, name, pk in CrimeCategory.objects.values_list("slug", "name", "pk"):
             categories[slug.lower()] = pk
@@ -141,6 +143,24 @@ class Lookups:
             now_utc=now,
             values=values,
         )
+
+
+def vintage_aliases(lsoas: dict[str, tuple[int, bool]]) -> dict[str, tuple[int, bool]]:
+    """Codes of the other LSOA vintage → the loaded LSOA the ONS best-fit lookup places them on.
+
+    The loaded geography may be of either vintage: a 2021 code is placed on its 2011 LSOA when
+    2011 LSOAs are loaded, and a 2011 code on its 2021 LSOA when those are. Where a merge or a
+    split leaves several candidates, an LSOA inside the area wins, then the lowest code, so the
+    choice never depends on the order of the rows.
+    """
+    candidates: dict[str, list[tuple[bool, str]]] = {}
+    for old, new in LsoaVintageLink.objects.values_list("lsoa11", "lsoa21").iterator(
+        chunk_size=5000
+    ):
+        for source, target in ((new, old), (old, new)):
+            if source not in lsoas and target in lsoas:
+                candidates.setdefault(source, []).append((not lsoas[target][1], target))
+    return {source: lsoas[min(found)[1]] for source, found in candidates.items()}
 
 
 # ---------------------------------------------------------------------------
@@ -322,6 +342,10 @@ class Normaliser:
     # -- headings ----------------------------------------------------------
     def _resolve_headings(self, headings: list[str]) -> None:
         mapping = spec.mapping_for(self.dataset)
+        other_file = spec.other_police_uk_file(headings)
+        if other_file is not None:
+            what, instead = other_file
+            raise FileRefused(f"Row 1 (the column headings): this is {what}. {instead}")
         seen: set[str] = set()
         duplicates = sorted({h for h in headings if h in seen or seen.add(h)})  # type: ignore[func-returns-value]
         if duplicates:
@@ -451,7 +475,15 @@ class Normaliser:
             # files near the border carry Welsh W01 codes): outside the area by definition.
             return None, True
         if found is None:
-            raise RowInvalid(field, f"{code[:20]} is not a known LSOA code", code)
+            # Never guessed: a real code missing here means the geography loaded is incomplete
+            # (a 2021 code without the 2011-2021 lookup), and the area's counts would be wrong.
+            reason = f"{code[:20]} is not a known LSOA code"
+            if _LSOA_CODE.match(code):
+                reason += (
+                    " (if it is real, the partnership team loads the national ONS LSOA lookup "
+                    "and the LSOA 2011 to 2021 lookup with load_geography)"
+                )
+            raise RowInvalid(field, reason, code)
         return found[0], not found[1]
 
     def _category(self, value: str, field: str, required: bool) -> int | None:
@@ -525,7 +557,14 @@ class Normaliser:
         if not _MONTH.match(raw_month):
             raise RowInvalid("month", f"“{raw_month}” is not a month (YYYY-MM)")
         day, precision = self._date(raw_month, "month", allow_month=True)
-        lsoa_id, outside = self._lsoa(get(cells, "lsoa_code"), "lsoa_code", required=True)
+        # Rows police.uk could not place ("No Location", empty LSOA code and coordinates) are
+        # kept as records without a known area: they count in every total.
+        lsoa_id, outside = self._lsoa(get(cells, "lsoa_code"), "lsoa_code", required=False)
+        latitude = _coordinate(get(cells, "latitude"), "latitude", -90, 90)
+        longitude = _coordinate(get(cells, "longitude"), "longitude", -180, 180)
+        if latitude == longitude == "0.000000":
+            # Zeroed coordinates: police.uk found no map point within 20 km; not a place.
+            latitude = longitude = None
         values = (
             day.isoformat(),
             None,
@@ -534,8 +573,8 @@ class Normaliser:
             lsoa_id,
             outside,
             _text(get(cells, "location_text"), "location_text", 255),
-            _coordinate(get(cells, "latitude"), "latitude", -90, 90),
-            _coordinate(get(cells, "longitude"), "longitude", -180, 180),
+            latitude,
+            longitude,
             "unknown",
             "unknown",
             None,

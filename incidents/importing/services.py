@@ -307,6 +307,7 @@ def _save_counts(upload: Upload, counts: Counts, errors: int) -> None:
     upload.rows_unchanged = counts.unchanged
     upload.rows_invalid = errors
     upload.rows_outside_area = counts.outside_area
+    upload.rows_no_area = counts.no_area
 
 
 # ---------------------------------------------------------------------------
@@ -455,7 +456,10 @@ def upload_import(*, upload_id: int) -> Upload:
             checked = Stage.reuse_checked(upload.pk, current.rows_total)
             if checked is not None:
                 counts = checked.counts(
-                    upload.dataset_id, outside_area=current.rows_outside_area, mark=True
+                    upload.dataset_id,
+                    outside_area=current.rows_outside_area,
+                    no_area=current.rows_no_area,
+                    mark=True,
                 )
                 counts.total = checked.rows
                 _write(checked, upload, counts)

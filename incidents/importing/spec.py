@@ -74,9 +74,11 @@ TEMPLATE_FIELDS: tuple[PortalField, ...] = (
     PortalField(
         "lsoa_code",
         "LSOA code",
-        "The 2011 Lower-layer Super Output Area code (E01…). Codes outside the partnership area "
-        "are kept and marked outside the area; codes that do not exist are refused.",
-        "E01027117",
+        "The Lower-layer Super Output Area code (E01… or W01…), 2011 or 2021 edition: a code of "
+        "the other edition is placed on the loaded geography through the ONS 2011–2021 lookup. "
+        "Codes outside the partnership area are kept and marked outside the area; codes that do "
+        "not exist are refused.",
+        "E01000001",
         max_length=9,
     ),
     PortalField(
@@ -87,8 +89,8 @@ TEMPLATE_FIELDS: tuple[PortalField, ...] = (
         "On or near High Street",
         max_length=255,
     ),
-    PortalField("latitude", "Latitude", "WGS84 decimal degrees (snapped, not exact).", "52.2405"),
-    PortalField("longitude", "Longitude", "WGS84 decimal degrees (snapped, not exact).", "-0.9027"),
+    PortalField("latitude", "Latitude", "WGS84 decimal degrees (snapped, not exact).", "51.5205"),
+    PortalField("longitude", "Longitude", "WGS84 decimal degrees (snapped, not exact).", "-0.0955"),
     PortalField(
         "location_type",
         "Location type",
@@ -199,6 +201,38 @@ POLICE_UK = FileFormat(
     required=frozenset({"month", "category", "lsoa_code", "crime_id"}),
     ignored=frozenset({"Reported by", "Falls within", "LSOA name", "Context"}),
 )
+
+# The other files data.police.uk publishes beside the street file. They are not crime records
+# the portal holds, so an upload of one is refused naming what it is and what to upload instead.
+# Each is recognised by headings no street file has (police.uk's own published layouts).
+POLICE_UK_STREET_INSTEAD = (
+    "Upload the street-level crime file for the same month instead: on data.police.uk it is "
+    "the file whose name ends “-street.csv” (tick “Include crime data” when you download)."
+)
+POLICE_UK_OTHER_FILES: tuple[tuple[frozenset[str], str, str], ...] = (
+    (
+        frozenset({"Crime ID", "Month", "Outcome type"}),
+        "a data.police.uk outcomes file (“-outcomes.csv”: the outcome of each crime, not the "
+        "crimes themselves)",
+        "The portal takes each crime's latest outcome from the street-level file's “Last "
+        "outcome category” column. " + POLICE_UK_STREET_INSTEAD,
+    ),
+    (
+        frozenset({"Type", "Date", "Object of search", "Legislation"}),
+        "a data.police.uk stop-and-search file (“-stop-and-search.csv”)",
+        "The portal does not import stop and search records. " + POLICE_UK_STREET_INSTEAD,
+    ),
+)
+
+
+def other_police_uk_file(headings: list[str]) -> tuple[str, str] | None:
+    """(what the file is, what to upload instead) when the headings are another police.uk file."""
+    present = set(headings)
+    for needed, what, instead in POLICE_UK_OTHER_FILES:
+        if needed <= present:
+            return what, instead
+    return None
+
 
 # ISTV emergency-department extract (ISB 1594 minimum data set, DOMAIN.md). The exact headings
 # are the portal's definition; a site whose extract differs sets the dataset's column mapping.

@@ -78,6 +78,12 @@ class Counts:
     changed: int = 0
     unchanged: int = 0
     outside_area: int = 0
+    no_area: int = 0
+
+
+# Rows without a known area: no LSOA, and not known to be outside (e.g. police.uk "No Location").
+def _no_area_sum(alias: str = "") -> str:
+    return f"SUM(CASE WHEN {alias}lsoa_id IS NULL AND NOT {alias}outside_area THEN 1 ELSE 0 END)"
 
 
 def checked_table(upload_id: int) -> str:
@@ -205,14 +211,19 @@ class Stage:
             return [(int(r), str(ref), int(first)) for r, ref, first in cursor.fetchall()]
 
     def counts(
-        self, dataset_id: int, *, outside_area: int | None = None, mark: bool = False
+        self,
+        dataset_id: int,
+        *,
+        outside_area: int | None = None,
+        no_area: int = 0,
+        mark: bool = False,
     ) -> Counts:
-        """New, changed, unchanged and outside-area rows, against the dataset's records.
+        """New, changed, unchanged, outside-area and no-area rows, against the dataset's records.
 
-        ``outside_area``: the count the check made of these very rows (kept checked rows), so a
-        dataset's first import need not read them again. ``mark=True`` (the import, under the
-        dataset's lock) first notes each staged row's record, which ``write`` then uses: the
-        records are joined once, not twice.
+        ``outside_area`` and ``no_area``: the counts the check made of these very rows (kept
+        checked rows), so a dataset's first import need not read them again. ``mark=True`` (the
+        import, under the dataset's lock) first notes each staged row's record, which ``write``
+        then uses: the records are joined once, not twice.
         """
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT 1 FROM {RECORDS} WHERE dataset_id = %s LIMIT 1", [dataset_id])
@@ -220,15 +231,20 @@ class Stage:
                 # The dataset has no records yet (its first import): every row is new.
                 self.marked = mark
                 if outside_area is not None:
-                    return Counts(total=self.rows, new=self.rows, outside_area=outside_area)
+                    return Counts(
+                        total=self.rows, new=self.rows, outside_area=outside_area, no_area=no_area
+                    )
                 cursor.execute(
-                    f"SELECT COUNT(*), COUNT(*) FILTER (WHERE outside_area) FROM {self.name}"
-                    if is_postgres()
-                    else f"SELECT COUNT(*), SUM(CASE WHEN outside_area THEN 1 ELSE 0 END)"
-                    f" FROM {self.name}"
+                    f"SELECT COUNT(*), SUM(CASE WHEN outside_area THEN 1 ELSE 0 END),"
+                    f" {_no_area_sum()} FROM {self.name}"
                 )
-                total, outside = cursor.fetchone()
-                return Counts(total=int(total), new=int(total), outside_area=int(outside or 0))
+                total, outside, none = cursor.fetchone()
+                return Counts(
+                    total=int(total),
+                    new=int(total),
+                    outside_area=int(outside or 0),
+                    no_area=int(none or 0),
+                )
         # Statistics where there are none yet: with none, PostgreSQL could join the staged rows
         # to the records with a nested loop over a sequential scan (quadratic).
         partitions.analyze(dataset_id)
@@ -251,16 +267,19 @@ class Stage:
                 " THEN 1 ELSE 0 END),"
                 f" SUM(CASE WHEN {found} IS NOT NULL AND {found_hash} = s.row_hash"
                 " THEN 1 ELSE 0 END),"
-                f" SUM(CASE WHEN s.outside_area THEN 1 ELSE 0 END) FROM {source}",
+                f" SUM(CASE WHEN s.outside_area THEN 1 ELSE 0 END),"
+                f" {_no_area_sum('s.')}"
+                f" FROM {source}",
                 params,
             )
-            total, new, changed, unchanged, outside = cursor.fetchone()
+            total, new, changed, unchanged, outside, none = cursor.fetchone()
         return Counts(
             total=int(total or 0),
             new=int(new or 0),
             changed=int(changed or 0),
             unchanged=int(unchanged or 0),
             outside_area=int(outside or 0),
+            no_area=int(none or 0),
         )
 
     def _mark_existing(self, cursor: Any, dataset_id: int) -> None:

@@ -13,6 +13,7 @@ def upload_summary_lines(upload: Upload) -> list[str]:
         f"{upload.rows_changed:,} changed records (updated in place)",
         f"{upload.rows_unchanged:,} unchanged",
         f"{upload.rows_outside_area:,} outside the partnership area (kept, marked outside)",
+        f"{upload.rows_no_area:,} without a known area (kept, counted in every total)",
     ]
     if upload.rows_invalid:
         lines.append(f"{upload.rows_invalid:,} rows with errors")

@@ -162,9 +162,11 @@ def test_future_month_in_police_file(police_dataset, tmp_path):
 def test_unknown_lsoa_code(police_dataset, tmp_path):
     path = write(tmp_path, "l.csv", police_csv(police_row("a"), police_row("b", lsoa=UNKNOWN)))
     upload = refused(run(police_dataset, path))
-    assert upload.first_errors == [
-        {"row": 3, "column": "LSOA code", "reason": f"{UNKNOWN} is not a known LSOA code"}
-    ]
+    [error] = upload.first_errors
+    assert (error["row"], error["column"]) == (3, "LSOA code")
+    # A real-looking code is never guessed at: the reason says which lookup to load.
+    assert error["reason"].startswith(f"{UNKNOWN} is not a known LSOA code (if it is real")
+    assert "LSOA 2011 to 2021 lookup" in error["reason"]
 
 
 def test_duplicate_references_in_one_file(template_dataset, tmp_path):

@@ -273,3 +273,34 @@ def test_header_only_file_is_refused_the_same(template_dataset, tmp_path):
     path = write(tmp_path, "header.csv", TEMPLATE_HEADER + "\n")
     result = assert_same(template_dataset, path)
     assert "no rows" in result["refused"]
+
+
+def test_lsoa_codes_of_either_vintage_and_no_area_give_the_same_result(template_dataset, tmp_path):
+    """2021 codes placed through the ONS 2011-2021 lookup, empty and Welsh codes: SQL = Python."""
+    from incidents.models import LsoaVintageLink
+
+    LsoaVintageLink.objects.bulk_create(
+        [
+            LsoaVintageLink(lsoa11=IN_AREA, lsoa21="E01035001", change="S"),
+            LsoaVintageLink(lsoa11=IN_AREA, lsoa21="E01035002", change="S"),
+            LsoaVintageLink(lsoa11=IN_AREA_2, lsoa21="E01035003", change="M"),
+            LsoaVintageLink(lsoa11=OUTSIDE, lsoa21="E01035003", change="M"),
+        ]
+    )
+    rows = [
+        template_row("Y1", lsoa_code="E01035001"),
+        template_row("Y2", lsoa_code="e01035002"),
+        template_row("Y3", lsoa_code="E01035003"),
+        template_row("Y4", lsoa_code="", latitude="", longitude="", location_text="No Location"),
+        template_row("Y5", lsoa_code="W01001234"),
+        template_row("Y6", lsoa_code="E01035009"),  # in neither vintage: refused by both
+        template_row("Y7", lsoa_code=IN_AREA),
+    ]
+    result = assert_same(template_dataset, write(tmp_path, "vintage.csv", template_csv(*rows)))
+    assert result["sql_used"]
+    staged = {row[1]: row for row in result["rows"]}
+    lsoa_at = STAGE_COLUMNS.index("lsoa_id")
+    assert staged["Y1"][lsoa_at] == staged["Y2"][lsoa_at] == staged["Y7"][lsoa_at]
+    assert staged["Y4"][lsoa_at] is None
+    assert "E01035009 is not a known LSOA code" in result["errors"]
+    assert result["counts"].no_area == 1

@@ -237,9 +237,12 @@ def test_template_xlsx_is_imported(template_dataset, tmp_path):
 
 
 def test_downloadable_template_imports_as_is(template_dataset, tmp_path):
+    from incidents.importing.spec import TEMPLATE_FIELD_BY_NAME, template_xlsx
     from incidents.importing.spec import template_csv as generated_csv
-    from incidents.importing.spec import template_xlsx
+    from tests.incidents.factories import LsoaFactory
 
+    # The example row names no partnership's LSOA: any loaded geography that has it takes it.
+    LsoaFactory(code=TEMPLATE_FIELD_BY_NAME["lsoa_code"].example, in_area=True)
     upload = run(template_dataset, write(tmp_path, "template.csv", generated_csv()))
     assert upload.status == Upload.Status.IMPORTED, upload.first_errors
     (tmp_path / "template.xlsx").write_bytes(template_xlsx())

@@ -42,8 +42,14 @@ def test_real_files_load_the_partnership_area(shared_data):
 
     in_area = Lsoa.objects.filter(in_area=True)
     assert in_area.count() == 422
-    assert District.objects.count() == 7
-    assert Authority.objects.count() == 2
+    # The folder also holds the national ONS lookup (every district of England and Wales, as
+    # its own authority): the county's districts keep the unitary authorities of its table.
+    area_districts = District.objects.filter(lsoas__in_area=True).distinct()
+    assert area_districts.count() == 7
+    assert set(area_districts.values_list("authority__code", flat=True)) == {
+        "E06000061",
+        "E06000062",
+    }
     north = Authority.objects.get(code="E06000061")
     west = Authority.objects.get(code="E06000062")
     assert north.name == "North Northamptonshire"
@@ -52,8 +58,9 @@ def test_real_files_load_the_partnership_area(shared_data):
     assert in_area.aggregate(total=Sum("population_total"))["total"] == 720_913
     assert not in_area.filter(district__isnull=True).exists()
 
-    # The England-wide list: every other English LSOA, recognised but outside the area.
-    assert Lsoa.objects.count() == 32_844
+    # The England-wide list and the national lookup: every other LSOA of England and Wales,
+    # recognised but outside the area.
+    assert Lsoa.objects.count() == 32_844 + 1_909
     milton_keynes = Lsoa.objects.get(code="E01016483")
     assert milton_keynes.in_area is False
     assert milton_keynes.imd_decile is not None
@@ -79,11 +86,14 @@ def test_real_files_load_the_partnership_area(shared_data):
     assert corby.population_bands["0-15"] == 196
     assert corby.domain_deciles["crime"] == 2
 
-    # Wards: 146, each in a district; LSOAs placed in a ward of their own district.
-    assert Ward.objects.count() == 146
+    # Wards: the 146 drawn (each in a district) place the county's LSOAs by their centroids,
+    # so the ward maps match; the national lookup places every other LSOA in its 2019 ward.
+    drawn = Boundary.objects.filter(level="ward").values_list("code", flat=True)
     assert not Ward.objects.filter(district__isnull=True).exists()
     placed = in_area.filter(ward__isnull=False)
     assert placed.count() == 422
+    assert placed.filter(ward__code__in=list(drawn)).count() == 422
+    assert not Lsoa.objects.filter(ward__isnull=True).exists()
     same_district = placed.filter(ward__district=F("district")).count()
     assert same_district >= 0.95 * 422
 

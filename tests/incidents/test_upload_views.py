@@ -108,7 +108,7 @@ def test_bad_file_shows_errors_a_person_can_act_on(
     assert report.status_code == 200
     body = b"".join(report.streaming_content).decode()
     assert body.splitlines()[0] == "Row,Column,Problem,Value"
-    assert f"3,LSOA code,{UNKNOWN} is not a known LSOA code,{UNKNOWN}" in body
+    assert f'3,LSOA code,"{UNKNOWN} is not a known LSOA code (if it is real' in body
     assert not IncidentRecord.objects.exists()
 
 

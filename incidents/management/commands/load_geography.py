@@ -21,7 +21,9 @@ class Command(BaseCommand):
         "Create or update authorities, districts, wards and LSOAs with IMD 2019 deprivation, "
         "population denominators and GeoJSON boundaries. Files are recognised by their columns: "
         "the IoD2019 LSOA table, Files 1, 2 and 6, the England-wide LSOA list (loaded as outside "
-        "the area) and LSOA/MSOA/ward/district GeoJSON. Idempotent; a wrong file changes nothing."
+        "the area), the national ONS LSOA-ward-local authority lookup, the Welsh Index of Multiple "
+        "Deprivation, the ONS LSOA 2011-2021 lookup and LSOA/MSOA/ward/district GeoJSON. "
+        "Idempotent; a wrong file changes nothing."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -30,6 +32,15 @@ class Command(BaseCommand):
             type=Path,
             help="A folder: every .csv and .geojson in it (and its subfolders) is read. "
             "Files that are not geography (e.g. police.uk crime files) are skipped.",
+        )
+        parser.add_argument(
+            "--local-authority",
+            action="append",
+            dest="area",
+            metavar="CODE_OR_NAME",
+            help="A local authority the partnership covers (repeat for each), by its ONS code "
+            "(e.g. E06000001) or its name as the lookup spells it. With the national ONS "
+            "lookup, every other LSOA is loaded as outside the area.",
         )
         parser.add_argument(
             "files",
@@ -49,7 +60,7 @@ class Command(BaseCommand):
                 paths += self._recognised(files_in(options["data_dir"]))
             if not paths:
                 raise GeographyFileError("Give --data-dir or one or more files.")
-            plan = plan_from_files(paths)
+            plan = plan_from_files(paths, area=options["area"])
             counts = geography_load(plan=plan)
         except GeographyFileError as exc:
             raise CommandError(f"Nothing was changed. {exc}") from exc
