@@ -270,6 +270,11 @@ def _sums(rows: QuerySet, *keys: str) -> dict[Any, CubeCell]:
     return out
 
 
+def _figure(cell: Cell) -> str:
+    """A published figure in a sentence: thousands separated, or "*" as it is."""
+    return f"{cell:,}" if isinstance(cell, int) else str(cell)
+
+
 def _total(cells: Iterable[CubeCell]) -> CubeCell:
     cells = list(cells)
     return CubeCell(sum(c.records for c in cells), sum(c.cell_key_sum for c in cells))
@@ -1017,6 +1022,9 @@ def evidence_when(*, query: EvidenceQuery, audience: Audience) -> WhenResult:
         _cube(WhenCube, ctx, start=query.start, end=query.end), "weekday", "hour", "date_precision"
     )
     grid: dict[tuple[int, int], float] = defaultdict(float)
+    # Each hour cell's key sum: the keys of every record that contributes weight to it, so the
+    # cell key method perturbs weighted cells by their records like any other cell.
+    grid_keys: dict[tuple[int, int], int] = defaultdict(int)
     weekday_counts: dict[int, CubeCell] = {}
     timed = day_only = month_only = 0
     day_weights = _aoristic_day()
@@ -1028,14 +1036,19 @@ def evidence_when(*, query: EvidenceQuery, audience: Audience) -> WhenResult:
         if hour is not None:
             timed += cell.records
             grid[(weekday, hour)] += cell.records
+            grid_keys[(weekday, hour)] += cell.cell_key_sum
         else:
             day_only += cell.records
             for h, weight in day_weights.items():
                 grid[(weekday, h)] += cell.records * weight
+                grid_keys[(weekday, h)] += cell.cell_key_sum
     # Disclosure: weighted cells are rounded to whole records first, each weekday a line.
     grid_cells: dict[tuple[int, int], Cell] = {}
     for weekday in range(1, 8):
-        line = [CubeCell(round(grid.get((weekday, h), 0.0))) for h in range(24)]
+        line = [
+            CubeCell(round(grid.get((weekday, h), 0.0)), grid_keys.get((weekday, h), 0))
+            for h in range(24)
+        ]
         for h, cell in enumerate(
             publish_cells(line, exact=ctx.exact, sensitive=ctx.subject.sensitive)
         ):
@@ -1131,8 +1144,10 @@ def evidence_when(*, query: EvidenceQuery, audience: Audience) -> WhenResult:
     )
     night = sum(v for (d, h), v in grid.items() if _night_time(d, h))
     known_hours = sum(grid.values())
+    night_keys = sum(k for (d, h), k in grid_keys.items() if _night_time(d, h))
+    other_keys = sum(k for (d, h), k in grid_keys.items() if not _night_time(d, h))
     night_cells = publish_cells(
-        [CubeCell(round(night)), CubeCell(round(known_hours - night))],
+        [CubeCell(round(night), night_keys), CubeCell(round(known_hours - night), other_keys)],
         exact=ctx.exact,
         sensitive=ctx.subject.sensitive,
     )
@@ -1197,7 +1212,14 @@ def evidence_who(*, query: EvidenceQuery, audience: Audience) -> WhoResult:
         rows = []
         points = []
         total = sum(c.records for (r, _a, _s), c in sums.items() if r == role)
-        known_age = sum(c.records for (r, a, _s), c in sums.items() if r == role and a != "unknown")
+        known_cell = _total(c for (r, a, _s), c in sums.items() if r == role and a != "unknown")
+        known_age = known_cell.records
+        total_cell = _total(c for (r, _a, _s), c in sums.items() if r == role)
+        # The chart's summary shows these two to readers who may not see exact figures.
+        known_shown, total_shown = (
+            publish_one(cell, exact=ctx.exact, sensitive=ctx.subject.sensitive)
+            for cell in (known_cell, total_cell)
+        )
         for band in AGE_BANDS:
             line = [sums.get((role, band, sex), CubeCell(0)) for sex in SEXES]
             cells = publish_cells(line, exact=ctx.exact, sensitive=ctx.subject.sensitive)
@@ -1222,7 +1244,8 @@ def evidence_who(*, query: EvidenceQuery, audience: Audience) -> WhoResult:
                 spec=pyramid_spec(points, bands=[b for b in AGE_BANDS if b != "unknown"]),
                 summary=(
                     f"{role_label} by age band, females to the left and males to the right; "
-                    f"the age is known for {known_age:,} of {total:,} records."
+                    f"the age is known for {_figure(known_shown)} of {_figure(total_shown)} "
+                    "records."
                 ),
                 table=tables[role],
             )
@@ -1232,7 +1255,7 @@ def evidence_who(*, query: EvidenceQuery, audience: Audience) -> WhoResult:
         under = publish_cells(
             [
                 _total(c for (r, a, _s), c in sums.items() if r == role and a in UNDER_25),
-                CubeCell(known_age),
+                known_cell,
             ],
             exact=ctx.exact,
             sensitive=ctx.subject.sensitive,

@@ -112,3 +112,44 @@ def test_public_summary_hides_lsoas_for_sensitive_subjects(evidence_data, knife)
     )
     assert "lsoa" not in where.tables and where.lsoa_map is None
     assert where.lsoas_hidden_reason
+
+
+def test_weighted_hour_cells_are_perturbed_by_their_records_keys(evidence_data, carol, monkeypatch):
+    """Aoristic (weighted) hour cells carry the key sum of every record weighing on them, so the
+    cell key method perturbs them like any other cell: a cell key of 0 for every weighted cell
+    would make each figure a fixed function of its count, which differencing can undo."""
+    from evidence import publish
+    from evidence.cubes import cubes_refresh
+    from incidents.models import IncidentRecord
+
+    for dataset in (evidence_data["police"], evidence_data["istv"]):
+        IncidentRecord.objects.filter(dataset=dataset).update(cell_key=3)
+        cubes_refresh(dataset_id=dataset.pk)
+    seen: list[list[publish.CubeCell]] = []
+    real = publish.publish_cells
+
+    def spy(cells, **kwargs):
+        seen.append(list(cells))
+        return real(cells, **kwargs)
+
+    monkeypatch.setattr(selectors, "publish_cells", spy)
+    result = selectors.evidence_when(query=_query(), audience=Audience.for_user(carol))
+    assert result is not None
+    weighted = [cell for line in seen for cell in line if cell.records]
+    assert weighted, "the hour grid had records"
+    assert all(cell.cell_key_sum > 0 for cell in weighted)
+
+
+def test_who_summary_shows_only_published_figures(evidence_data, carol):
+    result = selectors.evidence_who(query=_query(), audience=Audience.for_user(carol))
+    published = {
+        str(cell) for row in result.tables["victim"].rows for cell in row[1:] if cell != "*"
+    }
+    for chart in result.charts.values():
+        if chart is None:
+            continue
+        numbers = re.findall(r"known for ([\d,*]+) of ([\d,*]+)", chart.summary)
+        assert numbers, chart.summary
+        for figure in numbers[0]:
+            assert figure == "*" or int(figure.replace(",", "")) > 7 or figure == "0"
+    assert published
