@@ -1680,6 +1680,15 @@ def evidence_data_quality(
     refreshed = dict(
         CubeRefresh.objects.filter(dataset_id__in=ids).values_list("dataset_id", "refreshed_at")
     )
+    # Each dataset's record total with its key sum: shown through disclosure control to readers
+    # without record-level access to that dataset (the percentages are shares, not counts).
+    keyed_totals = {
+        row["dataset_id"]: CubeCell(row["n"] or 0, row["k"] or 0)
+        for row in MonthlyCube.objects.filter(dataset_id__in=ids)
+        .values("dataset_id")
+        .annotate(n=Sum("records"), k=Sum("cell_key_sum"))
+        .order_by()
+    }
     quality = []
     latest_rows = []
     completeness_rows = []
@@ -1725,10 +1734,15 @@ def evidence_data_quality(
         def pct(key: str, t: dict[str, int] | None = t, n: int = n) -> str:
             return f"{100 * t[key] / n:.0f}%" if t and n else ""
 
+        shown_total = publish_one(
+            keyed_totals.get(d.pk, CubeCell(n)),
+            exact=audience.is_exact([d.pk]),
+            sensitive=False,
+        )
         completeness_rows.append(
             [
                 d.name,
-                n,
+                shown_total,
                 pct("with_area"),
                 pct("with_category"),
                 pct("with_day"),
