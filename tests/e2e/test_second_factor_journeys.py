@@ -56,7 +56,7 @@ def test_staff_enrol_at_first_sign_in_then_sign_in_with_a_code(page, seeded, sta
     assert page.get_by_text("This is the only time you will see these codes").is_visible()
     check_accessibility(page, "second-factor-recovery-codes")
     page.get_by_role("link", name=re.compile("I have saved my codes")).click()
-    page.wait_for_url("**/dashboard/")
+    page.wait_for_url("**/evidence/")  # the signed-in home for partner leads
     assert Authenticator.objects.filter(user=staff, type="totp").exists()
 
     page.goto("/accounts/2fa/")
@@ -78,7 +78,7 @@ def test_staff_enrol_at_first_sign_in_then_sign_in_with_a_code(page, seeded, sta
     # A recovery code instead of the app's code.
     page.get_by_label("Security code").fill(codes[0])
     page.get_by_role("button", name="Continue").click()
-    page.wait_for_url("**/dashboard/")
+    page.wait_for_url("**/evidence/")  # the signed-in home for partner leads
 
 
 def test_reauthentication_page_passes_axe(page, seeded, staff):
@@ -91,4 +91,4 @@ def test_reauthentication_page_passes_axe(page, seeded, staff):
 
 def test_sign_in_with_a_code_works_without_javascript(no_js, seeded, staff):
     sign_in(no_js, staff.email, PASSWORD)
-    assert no_js.url.endswith("/dashboard/")
+    assert no_js.url.endswith("/evidence/")
