@@ -178,12 +178,16 @@ def broker_down():
     conf = celery_app.conf
     saved = {
         "broker_url": conf.broker_url,
+        # Celery fills the read and write URLs from the broker URL when it is configured (a
+        # Redis broker in CI): they must move with it or tasks still reach the live broker.
+        "broker_write_url": conf.broker_write_url,
+        "broker_read_url": conf.broker_read_url,
         "task_always_eager": conf.task_always_eager,
         "broker_transport_options": conf.broker_transport_options,
     }
 
     def point(url: str, eager: bool) -> None:
-        conf.broker_url = url
+        conf.broker_url = conf.broker_write_url = conf.broker_read_url = url
         conf.broker_transport_options = {}
         conf.task_always_eager = eager
         celery_app._pool = None  # drop connections made to the previous broker
@@ -192,6 +196,8 @@ def broker_down():
     point("redis://127.0.0.1:9/0", eager=False)  # port 9 (discard): nothing listens there
     yield point
     point(saved["broker_url"], saved["task_always_eager"])
+    conf.broker_write_url = saved["broker_write_url"]
+    conf.broker_read_url = saved["broker_read_url"]
     conf.broker_transport_options = saved["broker_transport_options"]
 
 

@@ -122,13 +122,27 @@ class Worker:
 @contextlib.contextmanager
 def _sending_to_redis():
     conf = celery_app.conf
-    saved = (conf.broker_url, conf.task_always_eager, conf.broker_transport_options)
-    conf.broker_url, conf.task_always_eager, conf.broker_transport_options = BROKER, False, {}
+    # The read and write URLs too: Celery fills them from a configured broker URL (Redis in CI).
+    names = (
+        "broker_url",
+        "broker_write_url",
+        "broker_read_url",
+        "task_always_eager",
+        "broker_transport_options",
+    )
+    saved = {name: conf[name] for name in names}
+    conf.update(
+        broker_url=BROKER,
+        broker_write_url=BROKER,
+        broker_read_url=BROKER,
+        task_always_eager=False,
+        broker_transport_options={},
+    )
     celery_app._pool, celery_app.amqp._producer_pool = None, None
     try:
         yield
     finally:
-        conf.broker_url, conf.task_always_eager, conf.broker_transport_options = saved
+        conf.update(saved)
         celery_app._pool, celery_app.amqp._producer_pool = None, None
 
 
